@@ -1,0 +1,183 @@
+// Small functions over the aggregator's SqlStorage: schema, inserts, queries. The aggregator is
+// wiring; the SQL lives here so it can be read in one place.
+import type { Level, NormalisedLogEntry, StoredLogEntry } from "../src/schema/log-entry.js";
+import type { AggregatorSearch, LogFilter } from "../src/schema/query.js";
+
+export function migrate(sql: SqlStorage): void {
+  sql.exec(`
+    CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    -- seq is the per-service sequence: tail resume points, flush progress and tie-breaks.
+    CREATE TABLE IF NOT EXISTS logs (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      id TEXT NOT NULL UNIQUE,
+      ts INTEGER NOT NULL,
+      received_at INTEGER NOT NULL,
+      level TEXT NOT NULL,
+      message TEXT NOT NULL,
+      user_id TEXT, session_id TEXT, request_id TEXT,
+      category TEXT, priority INTEGER, pattern_id TEXT,
+      stack_trace TEXT, metadata TEXT, context TEXT, truncated INTEGER
+    );
+    CREATE INDEX IF NOT EXISTS logs_ts ON logs(ts, seq);
+    CREATE INDEX IF NOT EXISTS logs_level_ts ON logs(level, ts, seq);
+    CREATE INDEX IF NOT EXISTS logs_request ON logs(request_id) WHERE request_id IS NOT NULL;
+    CREATE INDEX IF NOT EXISTS logs_user ON logs(user_id) WHERE user_id IS NOT NULL;
+    CREATE INDEX IF NOT EXISTS logs_session ON logs(session_id) WHERE session_id IS NOT NULL;
+    CREATE INDEX IF NOT EXISTS logs_pattern ON logs(pattern_id, ts);
+    -- Minute counters survive trimming of old rows, so live counters rebuild exactly.
+    CREATE TABLE IF NOT EXISTS counter_minutes (
+      minute INTEGER NOT NULL, level TEXT NOT NULL, n INTEGER NOT NULL,
+      PRIMARY KEY (minute, level)
+    ) WITHOUT ROWID;
+  `);
+}
+
+export function getMeta(sql: SqlStorage, key: string): string | undefined {
+  const row = sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0];
+  return row?.value;
+}
+
+export function setMeta(sql: SqlStorage, key: string, value: string): void {
+  sql.exec("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", key, value);
+}
+
+/** Inserts one entry; returns its seq, or undefined when the id is already stored. */
+export function insertLog(sql: SqlStorage, e: NormalisedLogEntry, patternId: string | null): number | undefined {
+  const row = sql
+    .exec<{ seq: number }>(
+      `INSERT INTO logs (id, ts, received_at, level, message, user_id, session_id, request_id,
+         category, priority, pattern_id, stack_trace, metadata, context, truncated)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(id) DO NOTHING RETURNING seq`,
+      e.id,
+      e.timestamp,
+      e.received_at,
+      e.level,
+      e.message,
+      e.user_id ?? null,
+      e.session_id ?? null,
+      e.request_id ?? null,
+      e.category ?? null,
+      e.priority ?? null,
+      patternId,
+      e.stack_trace ?? null,
+      e.metadata === undefined ? null : JSON.stringify(e.metadata),
+      e.context === undefined ? null : JSON.stringify(e.context),
+      e.truncated ? 1 : null,
+    )
+    .toArray()[0];
+  return row?.seq;
+}
+
+export function seqOfId(sql: SqlStorage, id: string): number | undefined {
+  return sql.exec<{ seq: number }>("SELECT seq FROM logs WHERE id = ?", id).toArray()[0]?.seq;
+}
+
+export function bumpMinuteCounters(sql: SqlStorage, counts: Map<string, number>): void {
+  for (const [key, n] of counts) {
+    const [minute, level] = key.split(":");
+    sql.exec(
+      "INSERT INTO counter_minutes(minute, level, n) VALUES (?, ?, ?) ON CONFLICT(minute, level) DO UPDATE SET n = n + excluded.n",
+      Number(minute),
+      level,
+      n,
+    );
+  }
+}
+
+type LogRow = {
+  seq: number;
+  id: string;
+  ts: number;
+  received_at: number;
+  level: string;
+  message: string;
+  user_id: string | null;
+  session_id: string | null;
+  request_id: string | null;
+  category: string | null;
+  priority: number | null;
+  pattern_id: string | null;
+  stack_trace: string | null;
+  metadata: string | null;
+  context: string | null;
+  truncated: number | null;
+};
+
+export function rowToEntry(row: LogRow, service: string, domain: string): StoredLogEntry {
+  const e: StoredLogEntry = {
+    id: row.id,
+    timestamp: row.ts,
+    received_at: row.received_at,
+    level: row.level as Level,
+    message: row.message,
+    service,
+    domain,
+    pattern_id: row.pattern_id,
+    seq: row.seq,
+  };
+  if (row.user_id !== null) e.user_id = row.user_id;
+  if (row.session_id !== null) e.session_id = row.session_id;
+  if (row.request_id !== null) e.request_id = row.request_id;
+  if (row.category !== null) e.category = row.category as StoredLogEntry["category"];
+  if (row.priority !== null) e.priority = row.priority;
+  if (row.stack_trace !== null) e.stack_trace = row.stack_trace;
+  if (row.metadata !== null) e.metadata = JSON.parse(row.metadata);
+  if (row.context !== null) e.context = JSON.parse(row.context);
+  if (row.truncated) e.truncated = true;
+  return e;
+}
+
+export function getLogById(sql: SqlStorage, id: string): LogRow | undefined {
+  return sql.exec<LogRow>("SELECT * FROM logs WHERE id = ?", id).toArray()[0];
+}
+
+function whereClause(filter: LogFilter): { where: string[]; params: (string | number)[] } {
+  const where: string[] = [];
+  const params: (string | number)[] = [];
+  if (filter.levels && filter.levels.length > 0) {
+    where.push(`level IN (${filter.levels.map(() => "?").join(",")})`);
+    params.push(...filter.levels);
+  }
+  if (filter.startTime !== undefined) {
+    where.push("ts >= ?");
+    params.push(filter.startTime);
+  }
+  if (filter.endTime !== undefined) {
+    where.push("ts <= ?");
+    params.push(filter.endTime);
+  }
+  const eq: [keyof LogFilter, string][] = [
+    ["userId", "user_id"],
+    ["sessionId", "session_id"],
+    ["requestId", "request_id"],
+    ["category", "category"],
+    ["patternId", "pattern_id"],
+  ];
+  for (const [key, column] of eq) {
+    const v = filter[key];
+    if (typeof v === "string") {
+      where.push(`${column} = ?`);
+      params.push(v);
+    }
+  }
+  if (filter.q !== undefined) {
+    // Case-insensitive substring; LIKE wildcards in the needle are escaped.
+    where.push("message LIKE ? ESCAPE '\\'");
+    params.push(`%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+  }
+  return { where, params };
+}
+
+export function searchLogs(sql: SqlStorage, search: AggregatorSearch): LogRow[] {
+  const { where, params } = whereClause(search.filter);
+  const desc = search.order === "desc";
+  if (search.after) {
+    where.push(desc ? "(ts < ? OR (ts = ? AND seq < ?))" : "(ts > ? OR (ts = ? AND seq > ?))");
+    params.push(search.after.ts, search.after.ts, search.after.seq);
+  }
+  const dir = desc ? "DESC" : "ASC";
+  const sqlText = `SELECT * FROM logs ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+    ORDER BY ts ${dir}, seq ${dir} LIMIT ?`;
+  return sql.exec<LogRow>(sqlText, ...params, search.limit).toArray();
+}

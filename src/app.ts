@@ -1,0 +1,35 @@
+// Builds the logger's Hono app: config gate, routes, and the one error handler that turns every
+// failure into the contract's JSON error body.
+import { Hono } from "hono";
+import { loadConfig } from "./config.js";
+import { ApiError, errorBody } from "./errors.js";
+import type { AppEnv } from "./http/context.js";
+import { ingestRoutes } from "./http/ingest.js";
+import { logRoutes } from "./http/logs.js";
+import { serviceRoutes } from "./http/services.js";
+
+export function buildApp(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.get("/health", (c) => c.json({ status: "ok", time: Date.now() }));
+
+  app.use("*", async (c, next) => {
+    c.set("config", await loadConfig(c.env));
+    await next();
+  });
+
+  app.route("/", ingestRoutes);
+  app.route("/", logRoutes);
+  app.route("/", serviceRoutes);
+
+  app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
+  app.onError((err, c) => {
+    if (err instanceof ApiError) {
+      if (err.headers) for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
+      return c.json(err.toBody(), err.status as 400);
+    }
+    console.error("unhandled", err instanceof Error ? (err.stack ?? err.message) : String(err));
+    return c.json(errorBody("internal", "internal error"), 500);
+  });
+  return app;
+}

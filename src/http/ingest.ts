@@ -1,0 +1,88 @@
+// POST /api/logs and /api/logs/batch: validate per entry, group by domain/service, hand each
+// group to its LogAggregator over RPC. A 2xx means every accepted entry is in SQLite.
+import { aggregator } from "./aggregators.js";
+import { Hono } from "hono";
+import { nanoid } from "nanoid";
+import { errorBody, ApiError, type ErrorCode, type ErrorBody } from "../errors.js";
+import { aggregatorName, type NormalisedLogEntry } from "../schema/log-entry.js";
+import { entriesOf, type IngestResponse, type IngestResult, MAX_BATCH_ENTRIES, validateEntries } from "../schema/ingest.js";
+import type { Principal } from "../auth.js";
+import type { Env } from "../env.js";
+import { readJsonBody } from "./body.js";
+import { type AppEnv, requireKey } from "./context.js";
+
+export const ingestRoutes = new Hono<AppEnv>();
+
+ingestRoutes.post("/api/logs", async (c) => c.json(...(await handleIngest(c.env, await requireKey(c, "ingest"), c.req.raw, true))));
+ingestRoutes.post("/api/logs/batch", async (c) => c.json(...(await handleIngest(c.env, await requireKey(c, "ingest"), c.req.raw, false))));
+
+type Status = 202 | 400 | 403 | 503;
+
+type IngestReply = IngestResponse | (IngestResponse & ErrorBody);
+
+export async function handleIngest(env: Env, principal: Principal, req: Request, allowSingle: boolean): Promise<[IngestReply, Status]> {
+  const body = await readJsonBody(req);
+  const raw = entriesOf(body, allowSingle);
+  if (!Array.isArray(raw)) throw new ApiError("invalid_request", 400, `${raw.path || "body"}: ${raw.message}`, [raw]);
+  if (raw.length > MAX_BATCH_ENTRIES) {
+    throw new ApiError("payload_too_large", 413, `a batch holds at most ${MAX_BATCH_ENTRIES} entries (got ${raw.length})`);
+  }
+  return ingestEntries(env, principal, raw, allowSingle && !Array.isArray((body as { logs?: unknown }).logs) ? "" : "logs");
+}
+
+/** Validates, groups and stores entries; shared by the JSON, OTLP and Tail Worker paths. */
+export async function ingestEntries(env: Env, principal: Principal, raw: unknown[], pathPrefix = "logs"): Promise<[IngestReply, Status]> {
+  const { valid, rejected } = validateEntries(raw, Date.now(), () => nanoid(), pathPrefix);
+  const results: IngestResult[] = [...rejected];
+
+  const groups = new Map<string, { index: number; entry: NormalisedLogEntry }[]>();
+  for (const v of valid) {
+    if (!principal.canAccess(v.entry.service)) {
+      results.push({
+        index: v.index,
+        error: errorBody("forbidden", `this key may not write to service "${v.entry.service}"`, [
+          { path: [pathPrefix, v.index, "service"].filter((p) => p !== "").join("."), message: "not allowed for this key" },
+        ]).error,
+      });
+      continue;
+    }
+    const name = aggregatorName(v.entry.domain, v.entry.service);
+    let g = groups.get(name);
+    if (!g) groups.set(name, (g = []));
+    g.push(v);
+  }
+
+  await Promise.all(
+    [...groups].map(async ([name, group]) => {
+      try {
+        const outcome = await aggregator(env, name).ingest(group.map((g) => g.entry));
+        outcome.entries.forEach((e, i) => {
+          results.push(e.duplicate ? { index: group[i].index, id: e.id, duplicate: true } : { index: group[i].index, id: e.id });
+        });
+      } catch (err) {
+        // Not acknowledged: the client retries with the same ids, which is idempotent.
+        console.error("ingest failed", name, err instanceof Error ? err.message : String(err));
+        for (const g of group) {
+          results.push({ index: g.index, error: errorBody("upstream_unavailable", "storage is unavailable; retry with the same ids").error });
+        }
+      }
+    }),
+  );
+
+  results.sort((a, b) => a.index - b.index);
+  const accepted = results.filter((r) => "id" in r).length;
+  const response: IngestResponse = { accepted, rejected: results.length - accepted, results };
+  if (accepted > 0) return [response, 202];
+  // Nothing stored: an error body (contract §2) that still carries the per-index results.
+  const errors = results.flatMap((r) => ("error" in r ? [r.error] : []));
+  const codes = new Set(errors.map((e) => e.code));
+  const [code, status]: [ErrorCode, Status] =
+    codes.size === 1 && codes.has("forbidden")
+      ? ["forbidden", 403]
+      : codes.size === 1 && codes.has("upstream_unavailable")
+        ? ["upstream_unavailable", 503]
+        : ["invalid_request", 400];
+  const details = errors.flatMap((e) => e.details ?? []).slice(0, 100);
+  const message = errors.length === 1 ? errors[0].message : `none of the ${errors.length} entries was accepted`;
+  return [{ ...errorBody(code, message, details), ...response }, status];
+}
