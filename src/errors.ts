@@ -46,10 +46,14 @@ export function errorBody(code: ErrorCode, message: string, details?: ErrorDetai
 
 /** zod issues → contract details, with paths joined by dots under an optional prefix ("logs.3"). */
 export function zodDetails(error: z.ZodError, prefix?: string): ErrorDetail[] {
-  return error.issues.map((issue) => ({
-    path: [prefix, ...issue.path.map(String)].filter((p) => p !== undefined && p !== "").join("."),
-    message: issue.message,
-  }));
+  return error.issues.map((issue) => {
+    // An unknown parameter is reported at its own name, not at the enclosing object.
+    const extra = issue.code === "unrecognized_keys" ? [issue.keys[0]] : [];
+    return {
+      path: [prefix, ...issue.path.map(String), ...extra].filter((p) => p !== undefined && p !== "").join("."),
+      message: issue.message,
+    };
+  });
 }
 
 export function invalidRequest(error: z.ZodError, prefix?: string): ApiError {
