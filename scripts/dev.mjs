@@ -3,13 +3,14 @@
 // service's D1 migrations to the local state first, so a fresh clone works with one command.
 import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync } from "node:fs";
+import { dirname } from "node:path";
 
 const wrangler = ["node_modules/wrangler/bin/wrangler.js"];
 const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_HIDE_BANNER: "true" };
 const persist = [".wrangler/state"];
 
 for (const target of [".dev.vars", "data-service/.dev.vars"]) {
-  if (!existsSync(target) && existsSync(".dev.vars.example") && existsSync(target.replace(/\.dev\.vars$/, ""))) {
+  if (!existsSync(target) && existsSync(".dev.vars.example") && existsSync(dirname(target) === "." ? "wrangler.toml" : `${dirname(target)}/wrangler.toml`)) {
     copyFileSync(".dev.vars.example", target);
     console.log(`created ${target} from .dev.vars.example (dev keys: dev-ingest-key, dev-read-key, dev-admin-key)`);
   }

@@ -1,6 +1,11 @@
 // Reads a JSON request body under the contract's rules: JSON content type (415 otherwise, also
 // when missing), at most `maxBytes` (413, checked while streaming, not only by Content-Length),
 // valid UTF-8 and JSON (400 invalid_json).
+//
+// One exception, documented in the README: `curl -d @batch.json` labels its body
+// application/x-www-form-urlencoded. Such a body is accepted when it is JSON, because form
+// fields mean nothing to this API and the quick-start command should just work; a form body
+// that isn't JSON is 415.
 import { ApiError } from "../errors.js";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -8,7 +13,8 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 export async function readJsonBody(req: Request, maxBytes = MAX_BODY_BYTES): Promise<unknown> {
   const type = req.headers.get("content-type");
   const mime = type?.split(";")[0]?.trim().toLowerCase();
-  if (!mime || !(mime === "application/json" || mime.endsWith("+json"))) {
+  const curlDefault = mime === "application/x-www-form-urlencoded";
+  if (!mime || !(mime === "application/json" || mime.endsWith("+json") || curlDefault)) {
     throw new ApiError("unsupported_media_type", 415, "Content-Type must be application/json");
   }
   const declared = Number(req.headers.get("content-length") ?? "NaN");
@@ -25,6 +31,7 @@ export async function readJsonBody(req: Request, maxBytes = MAX_BODY_BYTES): Pro
   try {
     return JSON.parse(text);
   } catch (err) {
+    if (curlDefault) throw new ApiError("unsupported_media_type", 415, "Content-Type must be application/json");
     throw new ApiError("invalid_json", 400, `body is not valid JSON${err instanceof SyntaxError ? `: ${err.message.slice(0, 120)}` : ""}`);
   }
 }

@@ -94,6 +94,17 @@ describe("POST /api/logs/batch", () => {
     expect(new TextEncoder().encode(got.body.message).length).toBe(32 * 1024);
   });
 
+  it("accepts JSON that curl -d labels as a form body (the README's quick start)", async () => {
+    const service = uniqueService("curl");
+    const res = await call("/api/logs/batch", {
+      method: "POST",
+      key: KEYS.ingest,
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: JSON.stringify({ logs: [{ level: "info", message: "from curl", service }] }),
+    });
+    expect(res.status).toBe(202);
+  });
+
   it("accepts a single entry on POST /api/logs", async () => {
     const service = uniqueService("single");
     const res = await call("/api/logs", { method: "POST", key: KEYS.ingest, json: { level: "debug", message: "one", service } });
@@ -113,6 +124,9 @@ describe("POST /api/logs/batch", () => {
     const noType = await call("/api/logs/batch", { method: "POST", key: KEYS.ingest, body: "{}" });
     expect(noType.status).toBe(415);
     expect(((await noType.json()) as any).error.code).toBe("unsupported_media_type");
+
+    const form = await call("/api/logs/batch", { method: "POST", key: KEYS.ingest, headers: { "content-type": "application/x-www-form-urlencoded" }, body: "a=1&b=2" });
+    expect(form.status).toBe(415);
 
     const text = await call("/api/logs/batch", { method: "POST", key: KEYS.ingest, headers: { "content-type": "text/plain" }, body: "{}" });
     expect(text.status).toBe(415);
