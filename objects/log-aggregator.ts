@@ -8,6 +8,10 @@ import { MINUTE_MS, SECOND_MS, DAY_MS } from "../src/core/duration.js";
 import type { Env } from "../src/env.js";
 import type { Level, NormalisedLogEntry, StoredLogEntry } from "../src/schema/log-entry.js";
 import type { AggregatorSearch } from "../src/schema/query.js";
+import { loadConfig, type Config } from "../src/config.js";
+import { comparePositions } from "../src/core/cursor.js";
+import { matchesFilter } from "../src/core/log-filter.js";
+import { FlushPipeline, type FlushReport, type FlushState, loadFlushState, saveFlushState } from "./flush-pipeline.js";
 import * as store from "./log-store.js";
 import { REGISTRY_NAME } from "./service-registry.js";
 
@@ -24,7 +28,39 @@ export interface IngestOutcome {
 
 export interface SearchPage {
   logs: StoredLogEntry[];
+  /** newest timestamp among rows trimmed from this aggregator (0 = none): older rows may live only in the data service */
+  trimmedThroughTs: number;
 }
+
+/** What the aggregator reports to /health, /metrics and the admin API. */
+export interface AggregatorHealth {
+  pending: number;
+  dead_letters: number;
+  failures: number;
+  last_error: string | null;
+  next_retry_at: number;
+  flushed_total: number;
+  flush_failed_total: number;
+}
+
+/** KV snapshot: live numbers for dashboards and global reads, at most one write per second. */
+export interface ServiceSnapshot {
+  service: string;
+  domain: string;
+  updated_at: number;
+  windows: StatsSnapshot["windows"];
+  series: SeriesPoint[];
+  recent_errors: StoredLogEntry[];
+  pending: number;
+  dead_letters: number;
+}
+
+export const SNAPSHOT_INTERVAL_MS = 5_000;
+/** How often the alarm trims hot rows when nothing else is due. */
+export const TRIM_INTERVAL_MS = 10 * 60_000;
+/** KV-only phase: at most this many archived chunks are read for one search page. */
+export const MAX_CHUNKS_PER_SEARCH = 50;
+export const snapshotKey = (domain: string, service: string) => `snapshot/${domain}/${service}`;
 
 export interface StatsSnapshot {
   windows: { "1m": LevelCounts; "5m": LevelCounts; "15m": LevelCounts; "1h": LevelCounts; "24h": LevelCounts };
@@ -39,15 +75,33 @@ export class LogAggregator extends DurableObject<Env> {
   #service = "";
   #domain = "";
   #lastRegistryTouch = 0;
+  #flush!: FlushState;
+  #pending = 0; // rows with seq > persistedSeq, kept in memory to arm the alarm without a query
+  #pendingSince = 0; // when the oldest pending row arrived: it waits at most FLUSH_INTERVAL_MS
+  #dirtySince = 0; // first ingest since the last KV snapshot (0 = clean)
+  #lastSnapshotAt = 0;
+  #lastTrimAt = 0;
+  #alarmAt: number | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     void ctx.blockConcurrencyWhile(async () => {
-      store.migrate(ctx.storage.sql);
-      this.#service = store.getMeta(ctx.storage.sql, "service") ?? "";
-      this.#domain = store.getMeta(ctx.storage.sql, "domain") ?? "";
+      const sql = ctx.storage.sql;
+      store.migrate(sql);
+      this.#service = store.getMeta(sql, "service") ?? "";
+      this.#domain = store.getMeta(sql, "domain") ?? "";
+      this.#flush = loadFlushState(sql);
+      this.#pending = store.countAfter(sql, this.#flush.persistedSeq);
       this.#rebuildCounters(Date.now());
+      // Re-arm from persisted rows: the SQLite rows survive a restart, an in-memory plan does not.
+      this.#alarmAt = await ctx.storage.getAlarm();
+      if (this.#pending > 0) this.#dirtySince = this.#pendingSince = Date.now();
+      await this.#armAlarm();
     });
+  }
+
+  #config(): Promise<Config> {
+    return loadConfig(this.env);
   }
 
   /** Stores entries (all of one domain/service). Resolves once they are in SQLite. */
@@ -77,6 +131,13 @@ export class LogAggregator extends DurableObject<Env> {
       }
     }
     store.bumpMinuteCounters(sql, minuteCounts);
+    const added = out.filter((e) => !e.duplicate).length;
+    if (added > 0) {
+      if (this.#pending === 0) this.#pendingSince = now;
+      this.#pending += added;
+      if (this.#dirtySince === 0) this.#dirtySince = now;
+      await this.#armAlarm();
+    }
     if (now - this.#lastRegistryTouch > REGISTRY_TOUCH_MS && this.#service) {
       await this.env.SERVICE_REGISTRY.getByName(REGISTRY_NAME).touch(this.#domain, this.#service, now);
       this.#lastRegistryTouch = now;
@@ -84,13 +145,200 @@ export class LogAggregator extends DurableObject<Env> {
     return { entries: out };
   }
 
-  search(search: AggregatorSearch): SearchPage {
-    return { logs: store.searchLogs(this.ctx.storage.sql, search).map((r) => store.rowToEntry(r, this.#service, this.#domain)) };
+  async search(search: AggregatorSearch): Promise<SearchPage> {
+    const sql = this.ctx.storage.sql;
+    const logs = store.searchLogs(sql, search).map((r) => store.rowToEntry(r, this.#service, this.#domain));
+    const trimmedThroughTs = Number(store.getMeta(sql, "trimmed_through_ts") ?? 0);
+    const config = await this.#config();
+    if (trimmedThroughTs === 0 || config.persistenceEnabled) return { logs, trimmedThroughTs };
+    // KV-only phase: rows trimmed from SQLite live in KV chunks; read the chunks that can hold
+    // rows of this page, newest (or oldest) first, and stop once no further chunk can compete.
+    return { logs: await this.#searchKvChunks(search, logs), trimmedThroughTs };
   }
 
-  getLog(id: string): StoredLogEntry | null {
-    const row = store.getLogById(this.ctx.storage.sql, id);
-    return row ? store.rowToEntry(row, this.#service, this.#domain) : null;
+  async getLog(id: string): Promise<StoredLogEntry | null> {
+    const sql = this.ctx.storage.sql;
+    const row = store.getLogById(sql, id);
+    if (row) return store.rowToEntry(row, this.#service, this.#domain);
+    const archived = sql.exec<{ chunk: string }>("SELECT chunk FROM archived_ids WHERE id = ?", id).toArray()[0];
+    if (!archived) return null;
+    const chunk = await this.env.LOGS_KV.get<StoredLogEntry[]>(archived.chunk, "json");
+    return chunk?.find((e) => e.id === id) ?? null;
+  }
+
+  async #searchKvChunks(search: AggregatorSearch, hot: StoredLogEntry[]): Promise<StoredLogEntry[]> {
+    const sql = this.ctx.storage.sql;
+    const desc = search.order === "desc";
+    const f = search.filter;
+    const chunks = sql
+      .exec<{ key: string; min_ts: number; max_ts: number }>(
+        `SELECT key, min_ts, max_ts FROM kv_chunks c
+         WHERE EXISTS (SELECT 1 FROM archived_ids a WHERE a.chunk = c.key)
+           AND max_ts >= ? AND min_ts <= ?
+         ORDER BY ${desc ? "max_ts DESC" : "min_ts ASC"} LIMIT ?`,
+        f.startTime ?? 0,
+        f.endTime ?? Number.MAX_SAFE_INTEGER,
+        MAX_CHUNKS_PER_SEARCH,
+      )
+      .toArray();
+    const k = `${this.#domain}/${this.#service}`;
+    const pos = (e: StoredLogEntry) => ({ ts: e.timestamp, k, seq: e.seq ?? 0 });
+    const byId = new Map(hot.map((e) => [e.id, e]));
+    let merged = hot;
+    for (const c of chunks) {
+      const worst = merged.length >= search.limit ? merged[search.limit - 1] : undefined;
+      if (worst && (desc ? c.max_ts < worst.timestamp : c.min_ts > worst.timestamp)) break;
+      const rows = (await this.env.LOGS_KV.get<StoredLogEntry[]>(c.key, "json")) ?? [];
+      for (const e of rows) {
+        if (byId.has(e.id) || !matchesFilter(e, f)) continue;
+        if (search.after && comparePositions(pos(e), { ts: search.after.ts, k, seq: search.after.seq }, search.order) <= 0) continue;
+        byId.set(e.id, e);
+        merged.push(e);
+      }
+      merged = merged.sort((a, b) => comparePositions(pos(a), pos(b), search.order)).slice(0, search.limit);
+    }
+    return merged;
+  }
+
+  // ---- flush, snapshots, trimming: the alarm is the only scheduler ----
+
+  override async alarm(): Promise<void> {
+    this.#alarmAt = null;
+    await this.#runScheduled(false);
+    await this.#armAlarm();
+  }
+
+  /** POST /api/admin/flush: flush now, ignoring backoff, and answer after the attempt. */
+  async flushNow(): Promise<FlushReport> {
+    const flushed = await this.#runScheduled(true);
+    await this.#armAlarm();
+    return { flushed, pending: this.#pending, dead_lettered: store.countDeadLetters(this.ctx.storage.sql), last_error: this.#flush.lastError };
+  }
+
+  health(): AggregatorHealth {
+    const f = this.#flush;
+    return {
+      pending: this.#pending,
+      dead_letters: store.countDeadLetters(this.ctx.storage.sql),
+      failures: f.failures,
+      last_error: f.lastError,
+      next_retry_at: f.nextRetryAt,
+      flushed_total: f.flushedTotal,
+      flush_failed_total: f.flushFailedTotal,
+    };
+  }
+
+  /** Retention: deletes rows older than `beforeTs` (optionally of some levels). */
+  async cleanup(beforeTs: number, levels?: Level[]): Promise<{ deleted: number; unpersisted: number }> {
+    const sql = this.ctx.storage.sql;
+    const lv = levels && levels.length ? ` AND level IN (${levels.map(() => "?").join(",")})` : "";
+    const params = [beforeTs, ...(levels ?? [])];
+    const unpersisted = sql.exec<{ n: number }>(`SELECT count(*) AS n FROM logs WHERE ts < ?${lv} AND seq > ?`, ...params, this.#flush.persistedSeq).one().n;
+    const deleted = sql.exec<{ n: number }>(`SELECT count(*) AS n FROM logs WHERE ts < ?${lv}`, ...params).one().n;
+    sql.exec(`DELETE FROM logs WHERE ts < ?${lv}`, ...params);
+    this.#pending = store.countAfter(sql, this.#flush.persistedSeq);
+    await this.#armAlarm();
+    return { deleted, unpersisted };
+  }
+
+  listDeadLetters(limit: number) {
+    return store.listDeadLetters(this.ctx.storage.sql, limit);
+  }
+
+  /** Moves dead letters back into the outbox: they get new seqs and are flushed again. */
+  async replayDeadLetters(limit: number): Promise<{ replayed: number }> {
+    const sql = this.ctx.storage.sql;
+    const letters = store.listDeadLetters(sql, limit);
+    for (const l of letters) {
+      sql.exec("DELETE FROM logs WHERE id = ?", l.id);
+      store.insertLog(sql, l.entry, l.entry.pattern_id ?? null);
+    }
+    store.deleteDeadLetters(sql, letters.map((l) => l.seq));
+    this.#pending = store.countAfter(sql, this.#flush.persistedSeq);
+    await this.#armAlarm();
+    return { replayed: letters.length };
+  }
+
+  async #runScheduled(force: boolean): Promise<number> {
+    const now = Date.now();
+    const config = await this.#config();
+    const sql = this.ctx.storage.sql;
+    let flushed = 0;
+    if (this.#pending > 0 && this.#service) {
+      const due = force || this.#pending >= 4 * config.bulkInsertSize || now - this.#pendingSince >= config.flushIntervalMs || this.#flush.failures > 0;
+      if (due) {
+        flushed = await new FlushPipeline(sql, this.env, { service: this.#service, domain: this.#domain }).run(config, this.#flush, now, force);
+        this.#pending = store.countAfter(sql, this.#flush.persistedSeq);
+        if (this.#pending > 0 && flushed > 0) this.#pendingSince = now;
+      }
+    }
+    if (this.#dirtySince > 0 && (force || now - this.#lastSnapshotAt >= SNAPSHOT_INTERVAL_MS)) await this.#writeSnapshot(now);
+    if (force || now - this.#lastTrimAt >= TRIM_INTERVAL_MS) this.#trim(config, now);
+    return flushed;
+  }
+
+  async #writeSnapshot(now: number): Promise<void> {
+    const sql = this.ctx.storage.sql;
+    const snapshot: ServiceSnapshot = {
+      service: this.#service,
+      domain: this.#domain,
+      updated_at: now,
+      windows: this.stats(60 * MINUTE_MS, "1m").windows,
+      series: this.#counters.series(60 * MINUTE_MS, "1m", now),
+      recent_errors: store.recentErrors(sql, 20).map((r) => store.rowToEntry(r, this.#service, this.#domain)),
+      pending: this.#pending,
+      dead_letters: store.countDeadLetters(sql),
+    };
+    try {
+      // One key per service, written at most every SNAPSHOT_INTERVAL_MS (KV allows 1 write/s per key).
+      await this.env.LOGS_KV.put(snapshotKey(this.#domain, this.#service), JSON.stringify(snapshot));
+      this.#lastSnapshotAt = now;
+      this.#dirtySince = 0;
+    } catch (err) {
+      // A snapshot is derived data: log, keep dirty, try on the next run.
+      console.error("snapshot write failed", err instanceof Error ? err.message : String(err));
+      this.#lastSnapshotAt = now;
+    }
+  }
+
+  #trim(config: Config, now: number): void {
+    const sql = this.ctx.storage.sql;
+    this.#lastTrimAt = now;
+    const { deleted, maxTs } = store.trimPersisted(sql, this.#flush.persistedSeq, now - config.hotRetentionMs, config.hotMaxRows, !config.persistenceEnabled);
+    if (deleted > 0) {
+      const prev = Number(store.getMeta(sql, "trimmed_through_ts") ?? 0);
+      store.setMeta(sql, "trimmed_through_ts", String(Math.max(prev, maxTs)));
+    }
+    sql.exec("DELETE FROM counter_minutes WHERE minute <= ?", Math.floor((now - DAY_MS) / MINUTE_MS));
+    const expired = sql.exec<{ key: string }>("SELECT key FROM kv_chunks WHERE expires_at <= ?", now).toArray();
+    for (const { key } of expired) {
+      sql.exec("DELETE FROM archived_ids WHERE chunk = ?", key);
+      sql.exec("DELETE FROM kv_chunks WHERE key = ?", key);
+    }
+  }
+
+  /** The single place that sets the alarm: the earliest of flush, retry, snapshot and trim. */
+  async #armAlarm(): Promise<void> {
+    const now = Date.now();
+    const config = await this.#config().catch(() => undefined);
+    if (!config) return;
+    const f = this.#flush;
+    const due: number[] = [];
+    if (this.#pending > 0) {
+      if (f.failures > 0) due.push(f.nextRetryAt);
+      else if (this.#pending >= 4 * config.bulkInsertSize) due.push(now);
+      else due.push(this.#pendingSince + config.flushIntervalMs);
+    }
+    if (this.#dirtySince > 0) due.push(this.#lastSnapshotAt + SNAPSHOT_INTERVAL_MS);
+    if (f.persistedSeq > 0) due.push(this.#lastTrimAt + TRIM_INTERVAL_MS);
+    const next = due.length ? Math.max(Math.min(...due), now) : null;
+    if (next === null) {
+      if (this.#alarmAt !== null) await this.ctx.storage.deleteAlarm();
+      this.#alarmAt = null;
+    } else if (this.#alarmAt === null || next < this.#alarmAt || this.#alarmAt < now) {
+      await this.ctx.storage.setAlarm(next);
+      this.#alarmAt = next;
+    }
   }
 
   stats(seriesWindowMs: number, resolution: "1s" | "1m"): StatsSnapshot {

@@ -25,6 +25,16 @@ export function migrate(sql: SqlStorage): void {
     CREATE INDEX IF NOT EXISTS logs_session ON logs(session_id) WHERE session_id IS NOT NULL;
     CREATE INDEX IF NOT EXISTS logs_pattern ON logs(pattern_id, ts);
     -- Minute counters survive trimming of old rows, so live counters rebuild exactly.
+    -- Entries the data service refused for good (a 4xx): kept, counted, replayable.
+    CREATE TABLE IF NOT EXISTS dead_letters (
+      seq INTEGER PRIMARY KEY, id TEXT NOT NULL, entry TEXT NOT NULL, error TEXT NOT NULL, at INTEGER NOT NULL
+    );
+    -- KV-only phase: which KV chunk holds which rows, and ids of rows trimmed from SQLite.
+    CREATE TABLE IF NOT EXISTS kv_chunks (
+      key TEXT PRIMARY KEY, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL,
+      min_ts INTEGER NOT NULL, max_ts INTEGER NOT NULL, expires_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS archived_ids (id TEXT PRIMARY KEY, chunk TEXT NOT NULL) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS counter_minutes (
       minute INTEGER NOT NULL, level TEXT NOT NULL, n INTEGER NOT NULL,
       PRIMARY KEY (minute, level)
@@ -85,7 +95,7 @@ export function bumpMinuteCounters(sql: SqlStorage, counts: Map<string, number>)
   }
 }
 
-type LogRow = {
+export type LogRow = {
   seq: number;
   id: string;
   ts: number;
@@ -180,4 +190,71 @@ export function searchLogs(sql: SqlStorage, search: AggregatorSearch): LogRow[] 
   const sqlText = `SELECT * FROM logs ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
     ORDER BY ts ${dir}, seq ${dir} LIMIT ?`;
   return sql.exec<LogRow>(sqlText, ...params, search.limit).toArray();
+}
+
+/** Rows not yet persisted (seq > persisted), oldest first. */
+export function pendingRows(sql: SqlStorage, afterSeq: number, limit: number): LogRow[] {
+  return sql.exec<LogRow>("SELECT * FROM logs WHERE seq > ? ORDER BY seq LIMIT ?", afterSeq, limit).toArray();
+}
+
+export function countAfter(sql: SqlStorage, afterSeq: number): number {
+  return sql.exec<{ n: number }>("SELECT count(*) AS n FROM logs WHERE seq > ?", afterSeq).one().n;
+}
+
+export function maxSeq(sql: SqlStorage): number {
+  return sql.exec<{ s: number | null }>("SELECT max(seq) AS s FROM logs").one().s ?? 0;
+}
+
+export function addDeadLetter(sql: SqlStorage, entry: StoredLogEntry, error: string, at: number): void {
+  sql.exec(
+    "INSERT OR REPLACE INTO dead_letters(seq, id, entry, error, at) VALUES (?, ?, ?, ?, ?)",
+    entry.seq ?? 0,
+    entry.id,
+    JSON.stringify(entry),
+    error.slice(0, 1000),
+    at,
+  );
+}
+
+export function countDeadLetters(sql: SqlStorage): number {
+  return sql.exec<{ n: number }>("SELECT count(*) AS n FROM dead_letters").one().n;
+}
+
+export function listDeadLetters(sql: SqlStorage, limit: number): { seq: number; id: string; error: string; at: number; entry: StoredLogEntry }[] {
+  return sql
+    .exec<{ seq: number; id: string; error: string; at: number; entry: string }>("SELECT * FROM dead_letters ORDER BY seq LIMIT ?", limit)
+    .toArray()
+    .map((r) => ({ seq: r.seq, id: r.id, error: r.error, at: r.at, entry: JSON.parse(r.entry) as StoredLogEntry }));
+}
+
+export function deleteDeadLetters(sql: SqlStorage, seqs: number[]): void {
+  for (const seq of seqs) sql.exec("DELETE FROM dead_letters WHERE seq = ?", seq);
+}
+
+/**
+ * Deletes persisted rows (seq <= persistedSeq) older than `beforeTs` or beyond the newest
+ * `maxRows`. In the KV-only phase the ids of trimmed rows are kept with their chunk first, so
+ * get-by-id still finds them. Returns the number of rows deleted and the newest trimmed ts.
+ */
+export function trimPersisted(sql: SqlStorage, persistedSeq: number, beforeTs: number, maxRows: number, keepIds: boolean): { deleted: number; maxTs: number } {
+  const capSeq = maxSeq(sql) - maxRows;
+  const cond = "seq <= ? AND (ts < ? OR seq <= ?)";
+  const stats = sql.exec<{ n: number; t: number | null }>(`SELECT count(*) AS n, max(ts) AS t FROM logs WHERE ${cond}`, persistedSeq, beforeTs, capSeq).one();
+  if (stats.n === 0) return { deleted: 0, maxTs: 0 };
+  if (keepIds) {
+    sql.exec(
+      `INSERT OR IGNORE INTO archived_ids(id, chunk)
+       SELECT l.id, c.key FROM logs l JOIN kv_chunks c ON l.seq BETWEEN c.first_seq AND c.last_seq
+       WHERE l.seq <= ? AND (l.ts < ? OR l.seq <= ?)`,
+      persistedSeq,
+      beforeTs,
+      capSeq,
+    );
+  }
+  sql.exec(`DELETE FROM logs WHERE ${cond}`, persistedSeq, beforeTs, capSeq);
+  return { deleted: stats.n, maxTs: stats.t ?? 0 };
+}
+
+export function recentErrors(sql: SqlStorage, limit: number): LogRow[] {
+  return sql.exec<LogRow>("SELECT * FROM logs WHERE level = 'error' ORDER BY ts DESC, seq DESC LIMIT ?", limit).toArray();
 }

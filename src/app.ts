@@ -4,6 +4,7 @@ import { Hono } from "hono";
 import { loadConfig } from "./config.js";
 import { ApiError, errorBody } from "./errors.js";
 import type { AppEnv } from "./http/context.js";
+import { adminRoutes, healthReport } from "./http/admin.js";
 import { ingestRoutes } from "./http/ingest.js";
 import { logRoutes } from "./http/logs.js";
 import { serviceRoutes } from "./http/services.js";
@@ -11,7 +12,8 @@ import { serviceRoutes } from "./http/services.js";
 export function buildApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
-  app.get("/health", (c) => c.json({ status: "ok", time: Date.now() }));
+  // 200 whenever the Worker runs; the body says what works.
+  app.get("/health", async (c) => c.json(await healthReport(c.env)));
 
   app.use("*", async (c, next) => {
     c.set("config", await loadConfig(c.env));
@@ -19,6 +21,7 @@ export function buildApp(): Hono<AppEnv> {
   });
 
   app.route("/", ingestRoutes);
+  app.route("/", adminRoutes);
   app.route("/", logRoutes);
   app.route("/", serviceRoutes);
 

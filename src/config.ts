@@ -38,6 +38,8 @@ export interface Config {
   hotRetentionMs: number;
   hotMaxRows: number;
   retentionDays: number;
+  backoffBaseMs: number;
+  backoffCapMs: number;
 }
 
 function intVar(env: Env, name: keyof Env, fallback: number, min: number, max: number): number {
@@ -128,5 +130,7 @@ export async function buildConfig(env: Env): Promise<Config> {
     hotRetentionMs: intVar(env, "HOT_RETENTION_MS", 24 * 3_600_000, 60_000, 30 * 86_400_000),
     hotMaxRows: intVar(env, "HOT_MAX_ROWS", 1_000_000, 1000, 100_000_000),
     retentionDays: intVar(env, "RETENTION_DAYS", 30, 1, 3650),
+    backoffBaseMs: intVar(env, "FLUSH_BACKOFF_BASE_MS", 1000, 10, 60_000),
+    backoffCapMs: intVar(env, "FLUSH_BACKOFF_CAP_MS", 300_000, 100, 3_600_000),
   };
 }

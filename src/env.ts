@@ -18,6 +18,8 @@ export interface Env {
   HOT_RETENTION_MS?: string;
   HOT_MAX_ROWS?: string;
   RETENTION_DAYS?: string;
+  FLUSH_BACKOFF_BASE_MS?: string;
+  FLUSH_BACKOFF_CAP_MS?: string;
 }
 
 type LoggerEnv = Env;

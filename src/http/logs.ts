@@ -8,10 +8,44 @@ import { boundFor, comparePositions, type CursorPosition, decodeCursor, encodeCu
 import { ApiError } from "../errors.js";
 import { ID_RE, type StoredLogEntry } from "../schema/log-entry.js";
 import { SearchQuery, toLogFilter } from "../schema/query.js";
+import { DataServiceClient } from "../data-service-client.js";
 import { type AppEnv, parseQuery, requireKey } from "./context.js";
-import { FANOUT_CONCURRENCY, resolveTargets } from "./targets.js";
+import { FANOUT_CONCURRENCY, resolveTargets, type Target } from "./targets.js";
 
 export const logRoutes = new Hono<AppEnv>();
+
+/**
+ * The data service's rows for this page: the same filters, restricted to the targets' services,
+ * and bounded by the cursor's timestamp (its own cursor can't follow ours). It is asked for
+ * twice the page so rows sharing the cursor's timestamp don't crowd out the next ones.
+ */
+async function coldSearch(client: DataServiceClient, q: SearchQuery, targets: Target[], order: "asc" | "desc", limit: number, after?: CursorPosition): Promise<StoredLogEntry[]> {
+  const p = new URLSearchParams();
+  const services = [...new Set(targets.map((t) => t.service))];
+  if (services.length <= 100) p.set("service", services.join(","));
+  const domains = [...new Set(targets.map((t) => t.domain))];
+  if (domains.length <= 100) p.set("domain", domains.join(","));
+  if (q.level) p.set("level", q.level.join(","));
+  let start = q.start_time;
+  let end = q.end_time;
+  if (after && order === "desc") end = end === undefined ? after.ts : Math.min(end, after.ts);
+  if (after && order === "asc") start = start === undefined ? after.ts : Math.max(start, after.ts);
+  if (start !== undefined) p.set("start_time", String(start));
+  if (end !== undefined) p.set("end_time", String(end));
+  for (const k of ["user_id", "session_id", "request_id", "category", "pattern_id", "q"] as const) if (q[k]) p.set(k, q[k]!);
+  p.set("order", order);
+  p.set("limit", String(Math.min(1000, limit * 2 + 1)));
+  let res;
+  try {
+    res = await client.search(p);
+  } catch (err) {
+    throw new ApiError("upstream_unavailable", 502, `data service search failed: ${(err as Error).message}`);
+  }
+  const allowed = new Set(targets.map((t) => t.name));
+  return res.logs.filter(
+    (e) => allowed.has(`${e.domain}/${e.service}`) && (!after || comparePositions(positionOf(e), after, order) > 0),
+  );
+}
 
 const positionOf = (e: StoredLogEntry): CursorPosition => ({ ts: e.timestamp, k: `${e.domain}/${e.service}`, seq: e.seq ?? 0 });
 
@@ -32,10 +66,19 @@ logRoutes.get("/api/logs/search", async (c) => {
   const filter = toLogFilter(q);
   const pages = await mapLimit(targets, FANOUT_CONCURRENCY, async (t) => {
     const bound = after ? boundFor(after, t.name, order) : undefined;
-    const page = await aggregator(c.env, t.name).search({ filter, order, limit: limit + 1, after: bound });
-    return page.logs;
+    return aggregator(c.env, t.name).search({ filter, order, limit: limit + 1, after: bound });
   });
-  const merged = pages.flat().sort((a, b) => comparePositions(positionOf(a), positionOf(b), order));
+  let rows = pages.flatMap((p) => p.logs);
+  // Older rows trimmed from the aggregators live in the data service: ask it too when the
+  // query reaches back past what some aggregator trimmed, then merge and drop duplicates.
+  const trimmedThrough = Math.max(0, ...pages.map((p) => p.trimmedThroughTs));
+  const client = DataServiceClient.fromEnv(config, c.env);
+  if (client && trimmedThrough > 0 && (q.start_time === undefined || q.start_time <= trimmedThrough) && targets.length > 0) {
+    const cold = await coldSearch(client, q, targets, order, limit, after);
+    const seen = new Set(rows.map((r) => r.id));
+    rows = rows.concat(cold.filter((r) => !seen.has(r.id)));
+  }
+  const merged = rows.sort((a, b) => comparePositions(positionOf(a), positionOf(b), order));
   const logs = merged.slice(0, limit);
   const last = logs[logs.length - 1];
   const next_cursor = merged.length > limit && last ? await encodeCursor(config.cursorSecret, order, filterKey, positionOf(last)) : null;
@@ -48,7 +91,14 @@ logRoutes.get("/api/logs/:id", async (c) => {
   if (!ID_RE.test(id)) throw new ApiError("invalid_request", 400, "id: must be 1-64 characters of [A-Za-z0-9_-]", [{ path: "id", message: "malformed id" }]);
   const targets = await resolveTargets(c.env, principal, {});
   const found = await mapLimit(targets, FANOUT_CONCURRENCY, (t) => aggregator(c.env, t.name).getLog(id));
-  const entry = found.find((e) => e !== null);
+  let entry = found.find((e) => e !== null) ?? null;
+  const client = DataServiceClient.fromEnv(c.get("config"), c.env);
+  if (!entry && client) {
+    const cold = await client.getLog(id).catch((err: Error) => {
+      throw new ApiError("upstream_unavailable", 502, `data service: ${err.message}`);
+    });
+    if (cold && principal.canAccess(cold.service)) entry = cold;
+  }
   if (!entry) throw new ApiError("not_found", 404, `no log with id "${id}"`);
   return c.json(entry);
 });

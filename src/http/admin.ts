@@ -1,0 +1,125 @@
+// Admin and operations routes: POST /api/admin/flush, dead letters, DELETE /api/logs/cleanup,
+// and GET /health (no key; a short cache so it can't be used to fan out at will).
+import { Hono } from "hono";
+import { z } from "zod";
+import { mapLimit } from "../core/concurrency.js";
+import type { Config } from "../config.js";
+import { DataServiceClient } from "../data-service-client.js";
+import type { Env } from "../env.js";
+import { ApiError, invalidRequest } from "../errors.js";
+import { CleanupQuery, CleanupResponse } from "../schema/data-service.js";
+import { SERVICE_NAME_RE } from "../schema/log-entry.js";
+import { loadConfig } from "../config.js";
+import { aggregator } from "./aggregators.js";
+import { type AppEnv, parseQuery, requireKey } from "./context.js";
+import { FANOUT_CONCURRENCY, knownServices, resolveTargets } from "./targets.js";
+
+export const adminRoutes = new Hono<AppEnv>();
+
+const ServiceParam = z.object({ service: z.string().regex(SERVICE_NAME_RE).optional(), limit: z.string().regex(/^\d{1,4}$/).optional() }).strict();
+
+adminRoutes.post("/api/admin/flush", async (c) => {
+  const principal = await requireKey(c, "admin");
+  const q = parseQuery(c, ServiceParam);
+  const targets = await resolveTargets(c.env, principal, { services: q.service ? [q.service] : undefined });
+  const reports = await mapLimit(targets, FANOUT_CONCURRENCY, (t) => aggregator(c.env, t.name).flushNow());
+  const errors = reports.map((r) => r.last_error).filter((e): e is string => e !== null);
+  return c.json({
+    flushed: reports.reduce((a, r) => a + r.flushed, 0),
+    pending: reports.reduce((a, r) => a + r.pending, 0),
+    dead_lettered: reports.reduce((a, r) => a + r.dead_lettered, 0),
+    last_error: errors[0] ?? null,
+    services: targets.length,
+  });
+});
+
+adminRoutes.get("/api/admin/dead-letters", async (c) => {
+  const principal = await requireKey(c, "admin");
+  const q = parseQuery(c, ServiceParam);
+  const targets = await resolveTargets(c.env, principal, { services: q.service ? [q.service] : undefined });
+  const limit = Math.min(Number(q.limit ?? 100), 1000);
+  const lists = await mapLimit(targets, FANOUT_CONCURRENCY, (t) => aggregator(c.env, t.name).listDeadLetters(limit));
+  return c.json({ dead_letters: lists.flat().slice(0, limit) });
+});
+
+adminRoutes.post("/api/admin/dead-letters/replay", async (c) => {
+  const principal = await requireKey(c, "admin");
+  const q = parseQuery(c, ServiceParam);
+  const targets = await resolveTargets(c.env, principal, { services: q.service ? [q.service] : undefined });
+  const limit = Math.min(Number(q.limit ?? 1000), 1000);
+  const r = await mapLimit(targets, FANOUT_CONCURRENCY, (t) => aggregator(c.env, t.name).replayDeadLetters(limit));
+  return c.json({ replayed: r.reduce((a, x) => a + x.replayed, 0) });
+});
+
+/** Deletes from the aggregators and the data service; `deleted` counts each log once. */
+export async function applyRetention(env: Env, config: Config, services: string[] | undefined, q: CleanupQuery, now: number, canAccess: (s: string) => boolean) {
+  const before = q.before ?? now - q.older_than!;
+  const targets = (await knownServices(env)).filter((s) => canAccess(s.service) && (!services || services.includes(s.service)));
+  const results = await mapLimit(targets, FANOUT_CONCURRENCY, (t) => aggregator(env, `${t.domain}/${t.service}`).cleanup(before, q.level));
+  const client = DataServiceClient.fromEnv(config, env);
+  if (!client) return { deleted: results.reduce((a, r) => a + r.deleted, 0), before };
+  // Rows still in the outbox were never in the data service: count them here, the rest there.
+  const params = new URLSearchParams({ before: String(before) });
+  if (services) params.set("service", services.join(","));
+  if (q.level) params.set("level", q.level.join(","));
+  const res = await client.forward("DELETE", `/api/logs/cleanup?${params}`);
+  if (!res.ok) throw new ApiError("upstream_unavailable", 502, `data service cleanup failed: HTTP ${res.status}`);
+  const body = CleanupResponse.safeParse(await res.json());
+  if (!body.success) throw new ApiError("upstream_unavailable", 502, "data service cleanup answer does not match the contract");
+  return { deleted: body.data.deleted + results.reduce((a, r) => a + r.unpersisted, 0), before };
+}
+
+adminRoutes.delete("/api/logs/cleanup", async (c) => {
+  const principal = await requireKey(c, "admin");
+  const q = parseQuery(c, CleanupQuery);
+  if (q.service) for (const s of q.service) principal.assertService(s);
+  const services = q.service ?? (principal.key.services ? [...principal.key.services] : undefined);
+  return c.json(await applyRetention(c.env, c.get("config"), services, q, Date.now(), (s) => principal.canAccess(s)));
+});
+
+let healthCache: { at: number; body: unknown } | undefined;
+const HEALTH_CACHE_MS = 5_000;
+/** Up to this many services /health asks every aggregator afresh; beyond, it caches 5 s. */
+const HEALTH_FRESH_SERVICES = 50;
+
+export async function healthReport(env: Env): Promise<unknown> {
+  const now = Date.now();
+  if (healthCache && now - healthCache.at < HEALTH_CACHE_MS) return healthCache.body;
+  let config: Config;
+  try {
+    config = await loadConfig(env);
+  } catch (err) {
+    return { status: "misconfigured", error: err instanceof Error ? err.message : String(err) };
+  }
+  const services = await knownServices(env).catch(() => []);
+  const reports = await mapLimit(services.slice(0, 1000), FANOUT_CONCURRENCY, (s) =>
+    aggregator(env, `${s.domain}/${s.service}`).health().catch(() => null),
+  );
+  const ok = reports.filter((r) => r !== null);
+  const client = DataServiceClient.fromEnv(config, env);
+  let dataService: { configured: boolean; reachable?: boolean; error?: string } = { configured: false };
+  if (client) {
+    try {
+      // Any answer below 500 to a contract route proves the service is up; 404 is expected.
+      const res = await client.forward("GET", "/api/logs/health-probe-0");
+      dataService = { configured: true, reachable: res.status < 500 };
+      if (res.status >= 500) dataService.error = `HTTP ${res.status}`;
+    } catch (err) {
+      dataService = { configured: true, reachable: false, error: err instanceof Error ? err.message : String(err) };
+    }
+  }
+  const body = {
+    status: "ok",
+    time: now,
+    mode: config.persistenceEnabled ? "data-service" : "kv-only",
+    data_service: dataService,
+    services: services.length,
+    flush_backlog: ok.reduce((a, r) => a + r.pending, 0),
+    dead_letters: ok.reduce((a, r) => a + r.dead_letters, 0),
+    failing_services: ok.filter((r) => r.failures > 0).length,
+    last_error: ok.map((r) => r.last_error).find((e) => e !== null) ?? null,
+    unreachable_aggregators: reports.length - ok.length,
+  };
+  if (services.length > HEALTH_FRESH_SERVICES) healthCache = { at: now, body };
+  return body;
+}
