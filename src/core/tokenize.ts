@@ -1,0 +1,273 @@
+// Tokenizer and generic variable masking for the pattern miner (src/core/pattern-miner.ts).
+// Pure: no Workers or Node APIs, so it runs in a Durable Object and in Node scripts alike.
+//
+// A message is split on whitespace; each token is masked on its own, so masking never
+// changes the token count. The masks are generic (no log family knows special words):
+//   numbers, hex, times, dates, IPv4/IPv6, host:port   -> any token holding a digit
+//   UUIDs, URLs (`x://`), e-mails, file paths (`/a/b`, `./a`, `~/a`, `C:\a`) -> `<*>`
+//   key=value                                        -> `key=<*>`
+//   a single quoted token ('x', "x")                 -> `'<*>'`
+// A token with a digit keeps a leading word that ends in a delimiter (`blk_<*>`, `core.<*>`,
+// `size:<*>`, `part-<*>`) because that word is nearly always the constant name of the value.
+// Brackets and trailing punctuation around a value are kept: `[10.0.0.1]` -> `[<*>]`.
+
+export const WILDCARD = "<*>";
+
+/** Stripped in front of a token's core: brackets and quotes. */
+const OPENERS = "([{<\"'";
+/** Stripped behind a token's core: brackets, quotes and sentence punctuation. */
+const CLOSERS = ")]}>,;:.!?\"'";
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+function isAlpha(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
+function isHexOrColon(c: number): boolean {
+  return isDigit(c) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102) || c === 58 || c === 46;
+}
+
+/** Delimiters that may end the constant word in front of a value: `_ . : # - / [ ( $ @`. */
+function isPrefixDelimiter(c: number): boolean {
+  return c === 95 || c === 46 || c === 58 || c === 35 || c === 45 || c === 47 || c === 91 || c === 40 || c === 36 || c === 64;
+}
+
+/** Characters allowed in the key of key=value. */
+function isKeyChar(c: number): boolean {
+  return isAlpha(c) || isDigit(c) || c === 95 || c === 46 || c === 45 || c === 58 || c === 36 || c === 35;
+}
+
+function isUuid(s: string): boolean {
+  if (s.length !== 36) return false;
+  for (let i = 0; i < 36; i++) {
+    const c = s.charCodeAt(i);
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (c !== 45) return false;
+    } else if (!isHexOrColon(c) || c === 58 || c === 46) return false;
+  }
+  return true;
+}
+
+/** IPv6 or MAC: at least two ':' and only hex digits, ':' and '.' (an embedded IPv4 tail). */
+function isIpv6(s: string): boolean {
+  let colons = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (!isHexOrColon(c)) return false;
+    if (c === 58) colons++;
+  }
+  return colons >= 2;
+}
+
+function isPath(core: string): boolean {
+  const c0 = core.charCodeAt(0);
+  if (c0 === 47 /* / */) return core.length > 1 && core.charCodeAt(1) !== 47;
+  if (c0 === 92 /* \ */) return core.length > 1;
+  if (c0 === 126 /* ~ */) return core.charCodeAt(1) === 47;
+  if (c0 === 46 /* . */) return core.startsWith("./") || core.startsWith("../");
+  // Windows drive path: C:\ or C:/
+  return isAlpha(c0) && core.charCodeAt(1) === 58 && (core.charCodeAt(2) === 92 || core.charCodeAt(2) === 47);
+}
+
+function isEmail(core: string): boolean {
+  const at = core.indexOf("@");
+  if (at <= 0) return false;
+  const dot = core.indexOf(".", at + 2);
+  return dot > at + 1 && dot < core.length - 1 && isAlpha(core.charCodeAt(core.length - 1));
+}
+
+/**
+ * Masks one whitespace-free token. Returns the token itself (same string) when nothing in it
+ * looks variable: the common case, decided in one pass without regexes.
+ */
+export function maskToken(t: string): string {
+  const n = t.length;
+  let hasDigit = false;
+  let special = false;
+  for (let i = 0; i < n; i++) {
+    const c = t.charCodeAt(i);
+    if (c >= 48 && c <= 57) hasDigit = true;
+    // / = @ " ' \
+    else if (c === 47 || c === 61 || c === 64 || c === 34 || c === 39 || c === 92) special = true;
+  }
+  if (!hasDigit && !special) return t;
+
+  // Strip brackets/quotes in front and punctuation behind; mask only the core.
+  let a = 0;
+  while (a < n && OPENERS.indexOf(t[a]) >= 0) a++;
+  let b = n;
+  while (b > a && CLOSERS.indexOf(t[b - 1]) >= 0) b--;
+  if (a >= b) return t;
+  const lead = t.slice(0, a);
+  const trail = t.slice(b);
+
+  // A single quoted token: 'value' or "value".
+  if (a > 0 && b < n) {
+    const q = t.charCodeAt(a - 1);
+    if ((q === 34 || q === 39) && t.charCodeAt(b) === q) return lead + WILDCARD + trail;
+  }
+
+  const core = a === 0 && b === n ? t : t.slice(a, b);
+  if (core.indexOf("://") > 0) return lead + WILDCARD + trail;
+  if (isPath(core)) return lead + WILDCARD + trail;
+  if (isEmail(core)) return lead + WILDCARD + trail;
+
+  const eq = core.indexOf("=");
+  if (eq > 0) {
+    let keyOk = false;
+    let i = 0;
+    for (; i < eq; i++) {
+      const c = core.charCodeAt(i);
+      if (!isKeyChar(c)) break;
+      if (isAlpha(c)) keyOk = true;
+    }
+    if (keyOk && i === eq) {
+      if (eq === core.length - 1) return t; // `ruser=`: nothing to mask
+      // key='value': the opening quote stays, its closing one is already in `trail`
+      const q = core.charCodeAt(eq + 1);
+      const keep = (q === 34 || q === 39) && eq + 2 < core.length ? eq + 2 : eq + 1;
+      return lead + core.slice(0, keep) + WILDCARD + trail;
+    }
+  }
+
+  // IPv6 and MAC addresses before name:value below would split them at the first colon.
+  if (hasDigit && isIpv6(core)) return lead + WILDCARD + trail;
+
+  // name(value, name[value, name:value: mask the value on its own (chdir(<*>), size:<*>).
+  let w = 0;
+  while (w < core.length && isAlpha(core.charCodeAt(w))) w++;
+  if (w > 0 && w < core.length - 1) {
+    const c = core.charCodeAt(w);
+    if (c === 40 || c === 91 || c === 58) {
+      const rest = core.slice(w + 1);
+      const masked = maskToken(rest);
+      if (masked !== rest) return lead + core.slice(0, w + 1) + masked + trail;
+    }
+  }
+
+  if (!hasDigit) return t;
+  let digitInCore = false;
+  for (let i = 0; i < core.length; i++) {
+    if (isDigit(core.charCodeAt(i))) {
+      digitInCore = true;
+      break;
+    }
+  }
+  if (!digitInCore) return t;
+  if (isUuid(core)) return lead + WILDCARD + trail;
+
+  // Keep a leading word that ends in a delimiter when the rest is a plain number:
+  // blk_<*>, core.<*>, size:<*>, part-<*>. Mixed rests (broadcast_9_piece0, MSRA-SA-41.x.com,
+  // customer-187-141-x.mx) are identifiers as a whole: the word is part of the value.
+  let j = 0;
+  while (j < core.length && isAlpha(core.charCodeAt(j))) j++;
+  if (j > 0 && j < core.length - 1 && isPrefixDelimiter(core.charCodeAt(j))) {
+    let k = j + 1;
+    // a run like `.........` belongs to the word; a `-` in front of the digits is their sign
+    while (k < core.length && isPrefixDelimiter(core.charCodeAt(k)) && !(core.charCodeAt(k) === 45 && isDigit(core.charCodeAt(k + 1)))) k++;
+    if (k < core.length && isNumeric(core, k)) return lead + core.slice(0, k) + WILDCARD + trail;
+  }
+  return lead + WILDCARD + trail;
+}
+
+/** Digits with optional sign and `.`/`,` separators from `from` to the end. */
+function isNumeric(s: string, from: number): boolean {
+  let digits = 0;
+  for (let i = from; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (isDigit(c)) digits++;
+    else if (!(c === 46 || c === 44 || ((c === 45 || c === 43) && i === from))) return false;
+  }
+  return digits > 0;
+}
+
+/**
+ * Splits on whitespace and masks each token. Longer messages are cut at `maxTokens`: the
+ * first `maxTokens - 1` tokens are kept and the rest collapse into one trailing `<*>`.
+ */
+export function tokenize(message: string, maxTokens = Number.MAX_SAFE_INTEGER): string[] {
+  const out: string[] = [];
+  const n = message.length;
+  let i = 0;
+  let prevNumber = false;
+  while (i < n) {
+    let c = message.charCodeAt(i);
+    while (i < n && (c === 32 || c === 9 || c === 10 || c === 13 || c === 11 || c === 12)) c = message.charCodeAt(++i);
+    if (i >= n) break;
+    if (out.length === maxTokens - 1) {
+      // Is there more than this one last token? Then collapse the rest.
+      let k = i;
+      while (k < n && !isSpace(message.charCodeAt(k))) k++;
+      let m = k;
+      while (m < n && isSpace(message.charCodeAt(m))) m++;
+      out.push(m < n ? WILDCARD : maskToken(message.slice(i, k)));
+      break;
+    }
+    const start = i;
+    while (i < n && !isSpace(message.charCodeAt(i))) i++;
+    const raw = message.slice(start, i);
+    // `5.2 KB`: a byte unit right after a plain number is part of the value (sizes are
+    // printed in whatever unit fits, so the unit varies with the number).
+    out.push(prevNumber && isByteUnit(raw) ? WILDCARD + raw.slice(unitLength(raw)) : maskToken(raw));
+    prevNumber = isNumeric(raw, 0);
+  }
+  return out;
+}
+
+/** Length of a leading byte unit: B, KB, MB, GB, TB, PB, KiB, MiB, … (0 if none). */
+function unitLength(t: string): number {
+  let i = 0;
+  const c0 = t.charCodeAt(0);
+  if (c0 === 75 || c0 === 77 || c0 === 71 || c0 === 84 || c0 === 80 || c0 === 107) {
+    i = 1;
+    if (t.charCodeAt(1) === 105) i = 2; // KiB
+  }
+  return t.charCodeAt(i) === 66 ? i + 1 : 0;
+}
+
+/** A byte unit, optionally followed by punctuation: `KB`, `B,`, `MiB)`. */
+function isByteUnit(t: string): boolean {
+  const u = unitLength(t);
+  if (u === 0) return false;
+  for (let i = u; i < t.length; i++) if (CLOSERS.indexOf(t[i]) < 0) return false;
+  return true;
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13 || c === 11 || c === 12;
+}
+
+/** Generic variable masking of a whole message: whitespace-collapsed, each variable as `<*>`. */
+export function maskVariables(message: string): string {
+  return tokenize(message).join(" ");
+}
+
+/**
+ * Cuts a string to at most `maxBytes` UTF-8 bytes without splitting a character.
+ * Cheap when the string is clearly short enough (each UTF-16 unit is at most 3 bytes).
+ */
+export function truncateUtf8(s: string, maxBytes: number): string {
+  if (s.length * 3 <= maxBytes) return s;
+  let bytes = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    let size: number;
+    let units = 1;
+    if (c < 0x80) size = 1;
+    else if (c < 0x800) size = 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        size = 4;
+        units = 2;
+      } else size = 3;
+    } else size = 3;
+    if (bytes + size > maxBytes) return s.slice(0, i);
+    bytes += size;
+    i += units - 1;
+  }
+  return s;
+}
