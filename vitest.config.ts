@@ -1,7 +1,43 @@
 // Two suites: `unit` runs the pure modules (src/core, src/schema) in plain Node, so a stray
 // Workers import fails at once; `workers` runs the Worker and its Durable Objects in workerd.
-import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+// `contract` (only when DATA_SERVICE_URL is set) runs the §4 contract suite from Node against
+// any data service: `DATA_SERVICE_URL=... DATA_SERVICE_API_KEY=... npm run test:contract`.
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+
+// The reference data service (data-service/) runs as an auxiliary worker in the `workers`
+// project; build it first (npm run build:data-service). Its D1 id is shared with the test
+// runner, whose setup file applies the migrations (test/workers/setup.ts).
+const DATA_D1_ID = "edge-logger-data-test";
+const DATA_SERVICE_API_KEY = "test-data-service-key";
+const dataMigrations = await readD1Migrations("./data-service/migrations");
+const contractProject = process.env.DATA_SERVICE_URL
+  ? [{ test: { name: "contract", environment: "node", include: ["test/contract/remote.test.ts"], testTimeout: 30_000 } }]
+  : [];
+
+const TEST_API_KEYS = JSON.stringify([
+  { key: "dev-ingest-key", scopes: ["ingest"], services: ["*"] },
+  { key: "dev-read-key", scopes: ["read"], services: ["*"] },
+  { key: "dev-admin-key", scopes: ["ingest", "read", "admin"], services: ["*"] },
+  { key: "api-only-read-key", scopes: ["read"], services: ["api"] },
+  { key: "api-only-ingest-key", scopes: ["ingest"], services: ["api"] },
+]);
+
+function phaseProject(name: string, vars: Record<string, string>) {
+  return {
+    plugins: [
+      cloudflareTest({
+        wrangler: { configPath: "./wrangler.toml" },
+        miniflare: {
+          bindings: { API_KEYS: TEST_API_KEYS, CURSOR_SECRET: "test-cursor-secret", ...vars },
+          // wrangler.toml binds the reference service; these phases don't use it.
+          serviceBindings: { DATA_SERVICE: () => new Response("not used in this phase", { status: 500 }) },
+        },
+      }),
+    ],
+    test: { name, include: [`test/${name}/**/*.test.ts`], setupFiles: [`./test/${name}/setup.ts`] },
+  };
+}
 
 export default defineConfig({
   test: {
@@ -23,12 +59,39 @@ export default defineConfig({
                   { key: "api-only-ingest-key", scopes: ["ingest"], services: ["api"] },
                 ]),
                 CURSOR_SECRET: "test-cursor-secret",
+                TAIL_QUEUE_MAX: "100",
+                DATA_SERVICE_API_KEY,
+                TEST_MIGRATIONS: dataMigrations,
               },
+              d1Databases: { DB: DATA_D1_ID },
+              workers: [
+                {
+                  name: "edge-logger-data",
+                  modules: true,
+                  scriptPath: "./data-service/dist/index.js",
+                  compatibilityDate: "2026-04-01",
+                  compatibilityFlags: ["nodejs_compat"],
+                  d1Databases: { DB: DATA_D1_ID },
+                  bindings: { DATA_SERVICE_API_KEY },
+                },
+              ],
             },
           }),
         ],
-        test: { name: "workers", include: ["test/workers/**/*.test.ts"] },
+        test: { name: "workers", include: ["test/workers/**/*.test.ts"], setupFiles: ["./test/workers/setup.ts"] },
       },
+      // The other two deployment phases, each its own workerd with its own configuration:
+      // `workers-faults` talks to a data service at DATA_SERVICE_URL that msw fakes (failures,
+      // timeouts, refusals); `workers-kv` runs the KV-only phase (PERSISTENCE_ENABLED=false).
+      phaseProject("workers-faults", {
+        DATA_SERVICE_URL: "http://data.test",
+        DATA_SERVICE_API_KEY,
+        DATA_SERVICE_TIMEOUT: "300",
+        FLUSH_INTERVAL_MS: "1000",
+        FLUSH_BACKOFF_BASE_MS: "20",
+      }),
+      phaseProject("workers-kv", { PERSISTENCE_ENABLED: "false" }),
+      ...contractProject,
     ],
   },
 });

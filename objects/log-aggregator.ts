@@ -14,6 +14,9 @@ import { matchesFilter } from "../src/core/log-filter.js";
 import { FlushPipeline, type FlushReport, type FlushState, loadFlushState, saveFlushState } from "./flush-pipeline.js";
 import * as store from "./log-store.js";
 import { REGISTRY_NAME } from "./service-registry.js";
+import { errorBody } from "../src/errors.js";
+import { encodeTailCursor, TailSubscription } from "../src/schema/tail.js";
+import { REPLAY_MAX, TAIL_TAG, type TailAttachment, TailSockets } from "./tail-sockets.js";
 
 export interface IngestedEntry {
   id: string;
@@ -82,9 +85,14 @@ export class LogAggregator extends DurableObject<Env> {
   #lastSnapshotAt = 0;
   #lastTrimAt = 0;
   #alarmAt: number | null = null;
+  readonly #tails: TailSockets;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    const maxQueue = Number(env.TAIL_QUEUE_MAX);
+    this.#tails = new TailSockets(ctx, () => `${this.#domain}/${this.#service}`, Number.isInteger(maxQueue) && maxQueue > 0 ? maxQueue : undefined);
+    // Answered by the runtime without waking a hibernated object.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
     void ctx.blockConcurrencyWhile(async () => {
       const sql = ctx.storage.sql;
       store.migrate(sql);
@@ -117,6 +125,7 @@ export class LogAggregator extends DurableObject<Env> {
     }
     const minuteCounts = new Map<string, number>();
     const out: IngestedEntry[] = [];
+    const fresh: StoredLogEntry[] = [];
     for (const e of entries) {
       const seq = store.insertLog(sql, e, null);
       if (seq === undefined) {
@@ -124,6 +133,7 @@ export class LogAggregator extends DurableObject<Env> {
         continue;
       }
       out.push({ id: e.id, seq, duplicate: false });
+      fresh.push({ ...e, seq, pattern_id: null });
       const countedAt = Math.min(e.timestamp, e.received_at);
       if (this.#counters.add(e.level, countedAt, now)) {
         const key = `${Math.floor(countedAt / MINUTE_MS)}:${e.level}`;
@@ -131,7 +141,8 @@ export class LogAggregator extends DurableObject<Env> {
       }
     }
     store.bumpMinuteCounters(sql, minuteCounts);
-    const added = out.filter((e) => !e.duplicate).length;
+    this.#tails.publish(fresh);
+    const added = fresh.length;
     if (added > 0) {
       if (this.#pending === 0) this.#pendingSince = now;
       this.#pending += added;
@@ -198,6 +209,68 @@ export class LogAggregator extends DurableObject<Env> {
       merged = merged.sort((a, b) => comparePositions(pos(a), pos(b), search.order)).slice(0, search.limit);
     }
     return merged;
+  }
+
+  // ---- live tail: fetch() only upgrades WebSockets; everything else is RPC ----
+
+  override async fetch(request: Request): Promise<Response> {
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+      return Response.json(errorBody("invalid_request", "WebSocket upgrade required"), { status: 426 });
+    }
+    let sub: TailSubscription;
+    try {
+      sub = TailSubscription.parse(JSON.parse(request.headers.get("x-tail-subscription") ?? "{}"));
+    } catch {
+      return Response.json(errorBody("invalid_request", "bad tail subscription"), { status: 400 });
+    }
+    const { 0: client, 1: server } = new WebSocketPair();
+    this.ctx.acceptWebSocket(server, [TAIL_TAG]);
+    // Replay and go live in one synchronous step: no ingest can run in between, so the first
+    // live entry is exactly the one after the last replayed (no gap, no duplicate).
+    const sql = this.ctx.storage.sql;
+    const key = `${this.#domain}/${this.#service}`;
+    let lastSeq = store.maxSeq(sql);
+    if (sub.since !== undefined && sub.since < lastSeq) {
+      const rows = store.rowsAfterSeq(sql, sub.since, sub.filter, REPLAY_MAX + 1);
+      const replay = rows.slice(0, REPLAY_MAX).map((r) => store.rowToEntry(r, this.#service, this.#domain));
+      for (let i = 0; i < replay.length; i += 500) {
+        const chunk = replay.slice(i, i + 500);
+        server.send(JSON.stringify({ type: "logs", logs: chunk, cursor: encodeTailCursor({ [key]: chunk[chunk.length - 1].seq! }) }));
+      }
+      if (rows.length > REPLAY_MAX) {
+        const rest = store.rowsAfterSeq(sql, replay[replay.length - 1].seq!, sub.filter, Number.MAX_SAFE_INTEGER).length;
+        server.send(JSON.stringify({ type: "dropped", count: rest }));
+      }
+    } else if (sub.since !== undefined) {
+      lastSeq = sub.since;
+    }
+    server.serializeAttachment({ filter: sub.filter, lastSeq } satisfies TailAttachment);
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): void {
+    // Clients only ping (answered by the auto-response); anything else large is refused.
+    if (typeof message !== "string" || message.length > 1024) ws.close(1009, "message too large");
+  }
+
+  override webSocketClose(ws: WebSocket, code: number): void {
+    this.#tails.forget(ws);
+    // 1005/1006/1015 are reserved: they may not be sent in a close frame.
+    if (code !== 1005 && code !== 1006 && code !== 1015) {
+      try {
+        ws.close(code, "bye");
+      } catch {
+        // already closed
+      }
+    }
+  }
+
+  override webSocketError(ws: WebSocket): void {
+    this.#tails.forget(ws);
+  }
+
+  tailSubscribers(): number {
+    return this.#tails.count();
   }
 
   // ---- flush, snapshots, trimming: the alarm is the only scheduler ----

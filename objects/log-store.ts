@@ -142,7 +142,7 @@ export function getLogById(sql: SqlStorage, id: string): LogRow | undefined {
   return sql.exec<LogRow>("SELECT * FROM logs WHERE id = ?", id).toArray()[0];
 }
 
-function whereClause(filter: LogFilter): { where: string[]; params: (string | number)[] } {
+export function whereClause(filter: LogFilter): { where: string[]; params: (string | number)[] } {
   const where: string[] = [];
   const params: (string | number)[] = [];
   if (filter.levels && filter.levels.length > 0) {
@@ -257,4 +257,12 @@ export function trimPersisted(sql: SqlStorage, persistedSeq: number, beforeTs: n
 
 export function recentErrors(sql: SqlStorage, limit: number): LogRow[] {
   return sql.exec<LogRow>("SELECT * FROM logs WHERE level = 'error' ORDER BY ts DESC, seq DESC LIMIT ?", limit).toArray();
+}
+
+/** Rows after `seq` matching the filter, in seq order: the tail's replay. */
+export function rowsAfterSeq(sql: SqlStorage, seq: number, filter: LogFilter, limit: number): LogRow[] {
+  const { where, params } = whereClause(filter);
+  where.push("seq > ?");
+  params.push(seq);
+  return sql.exec<LogRow>(`SELECT * FROM logs WHERE ${where.join(" AND ")} ORDER BY seq LIMIT ?`, ...params, limit).toArray();
 }

@@ -19,6 +19,7 @@ export interface Env {
   HOT_MAX_ROWS?: string;
   RETENTION_DAYS?: string;
   FLUSH_BACKOFF_BASE_MS?: string;
+  TAIL_QUEUE_MAX?: string;
   FLUSH_BACKOFF_CAP_MS?: string;
 }
 

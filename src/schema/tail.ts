@@ -1,0 +1,53 @@
+// The live tail's wire shapes: the subscription filter (validated at the Worker edge, passed to
+// the aggregator), server frames, and the resume cursor (a map of "domain/service" → last seq).
+import { z } from "zod";
+import { LEVELS, SERVICE_NAME_RE } from "./log-entry.js";
+
+export const TailFilter = z.object({
+  levels: z.array(z.enum(LEVELS)).max(4).optional(),
+  q: z.string().min(1).max(256).optional(),
+  patternId: z.string().min(1).max(64).optional(),
+});
+export type TailFilter = z.infer<typeof TailFilter>;
+
+/** What the Worker hands the aggregator's fetch() for one subscriber. */
+export const TailSubscription = z.object({
+  filter: TailFilter,
+  /** replay logs with seq > since before going live */
+  since: z.number().int().min(0).optional(),
+});
+export type TailSubscription = z.infer<typeof TailSubscription>;
+
+export const TailQuery = z
+  .object({
+    service: z.string().max(4096).optional(),
+    domain: z.string().max(1024).optional(),
+    level: z.string().max(64).optional(),
+    q: z.string().min(1).max(256).optional(),
+    pattern_id: z.string().min(1).max(64).optional(),
+    since: z.string().min(1).max(8192).optional(),
+  })
+  .strict();
+
+export type TailCursor = Record<string, number>;
+
+export function encodeTailCursor(c: TailCursor): string {
+  return btoa(JSON.stringify(c)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+export function decodeTailCursor(text: string): TailCursor | undefined {
+  try {
+    const obj = JSON.parse(atob(text.replace(/-/g, "+").replace(/_/g, "/"))) as unknown;
+    if (typeof obj !== "object" || obj === null || Array.isArray(obj)) return undefined;
+    const out: TailCursor = {};
+    for (const [k, v] of Object.entries(obj)) {
+      const [domain, service, extra] = k.split("/");
+      if (!domain || !service || extra !== undefined || !SERVICE_NAME_RE.test(service)) return undefined;
+      if (typeof v !== "number" || !Number.isInteger(v) || v < 0) return undefined;
+      out[k] = v;
+    }
+    return out;
+  } catch {
+    return undefined;
+  }
+}
