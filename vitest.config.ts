@@ -92,6 +92,11 @@ export default defineConfig({
       }),
       phaseProject("workers-kv", { PERSISTENCE_ENABLED: "false" }),
       ...contractProject,
+      // `e2e`: the real thing from Node: `wrangler dev` (scripts/dev.mjs) on a free port, the
+      // dashboard in Debian's chromium (playwright-core) and the tail CLI (test/e2e/).
+      {
+        test: { name: "e2e", environment: "node", include: ["test/e2e/**/*.e2e.test.ts"], testTimeout: 60_000, hookTimeout: 180_000 },
+      },
     ],
   },
 });

@@ -9,10 +9,14 @@ import type { Env } from "../src/env.js";
 import type { Level, NormalisedLogEntry, StoredLogEntry } from "../src/schema/log-entry.js";
 import type { AggregatorSearch } from "../src/schema/query.js";
 import { loadConfig, type Config } from "../src/config.js";
+import { DataServiceClient } from "../src/data-service-client.js";
 import { comparePositions } from "../src/core/cursor.js";
 import { matchesFilter } from "../src/core/log-filter.js";
 import { FlushPipeline, type FlushReport, type FlushState, loadFlushState, saveFlushState } from "./flush-pipeline.js";
 import * as store from "./log-store.js";
+import { PatternEngine, type PatternQuery } from "./pattern-engine.js";
+import { LEARNED_KEY, type LearnedPattern } from "../src/core/learned-patterns.js";
+import type { Pattern } from "../src/schema/pattern.js";
 import { REGISTRY_NAME } from "./service-registry.js";
 import { errorBody } from "../src/errors.js";
 import { encodeTailCursor, TailSubscription } from "../src/schema/tail.js";
@@ -54,8 +58,37 @@ export interface ServiceSnapshot {
   windows: StatsSnapshot["windows"];
   series: SeriesPoint[];
   recent_errors: StoredLogEntry[];
+  /** the 10 most frequent patterns of the last hour, with per-minute trends */
+  top_patterns: Pattern[];
   pending: number;
   dead_letters: number;
+}
+
+/** Entries the Worker rejected for this service, by the level they claimed ("unknown" if none). */
+export interface RejectedCounts {
+  error: number;
+  warn: number;
+  info: number;
+  debug: number;
+  unknown: number;
+}
+
+/** Monotonic counters for GET /metrics. */
+export interface AggregatorMetrics {
+  service: string;
+  domain: string;
+  received: { error: number; warn: number; info: number; debug: number };
+  rejected: RejectedCounts;
+  duplicates: number;
+  flushed_total: number;
+  flush_failed_total: number;
+  dead_lettered_total: number;
+  pending: number;
+  dead_letters: number;
+  tail_subscribers: number;
+  tail_dropped_total: number;
+  patterns: number;
+  patterns_evicted_total: number;
 }
 
 export const SNAPSHOT_INTERVAL_MS = 5_000;
@@ -84,13 +117,17 @@ export class LogAggregator extends DurableObject<Env> {
   #dirtySince = 0; // first ingest since the last KV snapshot (0 = clean)
   #lastSnapshotAt = 0;
   #lastTrimAt = 0;
+  #lastPatternPushAt = 0;
+  #patternsPushedSeq = 0;
   #alarmAt: number | null = null;
   readonly #tails: TailSockets;
+  readonly #patterns: PatternEngine;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const maxQueue = Number(env.TAIL_QUEUE_MAX);
     this.#tails = new TailSockets(ctx, () => `${this.#domain}/${this.#service}`, Number.isInteger(maxQueue) && maxQueue > 0 ? maxQueue : undefined);
+    this.#patterns = new PatternEngine(ctx.storage.sql);
     // Answered by the runtime without waking a hibernated object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
     void ctx.blockConcurrencyWhile(async () => {
@@ -101,6 +138,11 @@ export class LogAggregator extends DurableObject<Env> {
       this.#flush = loadFlushState(sql);
       this.#pending = store.countAfter(sql, this.#flush.persistedSeq);
       this.#rebuildCounters(Date.now());
+      this.#patterns.restore();
+      if (!this.#patterns.hasLearned) {
+        const learned = await env.LOGS_KV.get<LearnedPattern[]>(LEARNED_KEY, "json").catch(() => null);
+        if (learned) this.#patterns.setLearned(learned);
+      }
       // Re-arm from persisted rows: the SQLite rows survive a restart, an in-memory plan does not.
       this.#alarmAt = await ctx.storage.getAlarm();
       if (this.#pending > 0) this.#dirtySince = this.#pendingSince = Date.now();
@@ -113,7 +155,7 @@ export class LogAggregator extends DurableObject<Env> {
   }
 
   /** Stores entries (all of one domain/service). Resolves once they are in SQLite. */
-  async ingest(entries: NormalisedLogEntry[]): Promise<IngestOutcome> {
+  async ingest(entries: NormalisedLogEntry[], rejected?: RejectedCounts): Promise<IngestOutcome> {
     const sql = this.ctx.storage.sql;
     const now = Date.now();
     const first = entries[0];
@@ -126,14 +168,21 @@ export class LogAggregator extends DurableObject<Env> {
     const minuteCounts = new Map<string, number>();
     const out: IngestedEntry[] = [];
     const fresh: StoredLogEntry[] = [];
+    // Duplicates are found before mining, so the miner sees each stored row exactly once (a
+    // restart replays stored rows; the live miner must have seen the same sequence).
+    const existing = store.existingIds(sql, entries.map((e) => e.id));
     for (const e of entries) {
-      const seq = store.insertLog(sql, e, null);
-      if (seq === undefined) {
+      if (existing.has(e.id)) {
         out.push({ id: e.id, seq: store.seqOfId(sql, e.id) ?? 0, duplicate: true });
         continue;
       }
+      existing.add(e.id);
+      const entry = { ...e };
+      const patternId = this.#patterns.assign(entry);
+      const seq = store.insertLog(sql, entry, patternId)!;
+      this.#patterns.advance(seq);
       out.push({ id: e.id, seq, duplicate: false });
-      fresh.push({ ...e, seq, pattern_id: null });
+      fresh.push({ ...entry, seq, pattern_id: patternId });
       const countedAt = Math.min(e.timestamp, e.received_at);
       if (this.#counters.add(e.level, countedAt, now)) {
         const key = `${Math.floor(countedAt / MINUTE_MS)}:${e.level}`;
@@ -141,7 +190,11 @@ export class LogAggregator extends DurableObject<Env> {
       }
     }
     store.bumpMinuteCounters(sql, minuteCounts);
-    this.#tails.publish(fresh);
+    const totals = new Map<string, number>([["duplicates", out.length - fresh.length]]);
+    for (const e of fresh) totals.set(`received_${e.level}`, (totals.get(`received_${e.level}`) ?? 0) + 1);
+    if (rejected) for (const [level, n] of Object.entries(rejected)) totals.set(`rejected_${level}`, n);
+    store.bumpTotals(sql, totals);
+    this.#tails.publish(fresh, (f) => this.#patterns.expandFilter(f));
     const added = fresh.length;
     if (added > 0) {
       if (this.#pending === 0) this.#pendingSince = now;
@@ -156,8 +209,9 @@ export class LogAggregator extends DurableObject<Env> {
     return { entries: out };
   }
 
-  async search(search: AggregatorSearch): Promise<SearchPage> {
+  async search(request: AggregatorSearch): Promise<SearchPage> {
     const sql = this.ctx.storage.sql;
+    const search = { ...request, filter: this.#patterns.expandFilter(request.filter) };
     const logs = store.searchLogs(sql, search).map((r) => store.rowToEntry(r, this.#service, this.#domain));
     const trimmedThroughTs = Number(store.getMeta(sql, "trimmed_through_ts") ?? 0);
     const config = await this.#config();
@@ -231,14 +285,14 @@ export class LogAggregator extends DurableObject<Env> {
     const key = `${this.#domain}/${this.#service}`;
     let lastSeq = store.maxSeq(sql);
     if (sub.since !== undefined && sub.since < lastSeq) {
-      const rows = store.rowsAfterSeq(sql, sub.since, sub.filter, REPLAY_MAX + 1);
+      const rows = store.rowsAfterSeq(sql, sub.since, this.#patterns.expandFilter(sub.filter), REPLAY_MAX + 1);
       const replay = rows.slice(0, REPLAY_MAX).map((r) => store.rowToEntry(r, this.#service, this.#domain));
       for (let i = 0; i < replay.length; i += 500) {
         const chunk = replay.slice(i, i + 500);
         server.send(JSON.stringify({ type: "logs", logs: chunk, cursor: encodeTailCursor({ [key]: chunk[chunk.length - 1].seq! }) }));
       }
       if (rows.length > REPLAY_MAX) {
-        const rest = store.rowsAfterSeq(sql, replay[replay.length - 1].seq!, sub.filter, Number.MAX_SAFE_INTEGER).length;
+        const rest = store.rowsAfterSeq(sql, replay[replay.length - 1].seq!, this.#patterns.expandFilter(sub.filter), Number.MAX_SAFE_INTEGER).length;
         server.send(JSON.stringify({ type: "dropped", count: rest }));
       }
     } else if (sub.since !== undefined) {
@@ -286,6 +340,42 @@ export class LogAggregator extends DurableObject<Env> {
     const flushed = await this.#runScheduled(true);
     await this.#armAlarm();
     return { flushed, pending: this.#pending, dead_lettered: store.countDeadLetters(this.ctx.storage.sql), last_error: this.#flush.lastError };
+  }
+
+  // ---- patterns ----
+
+  patterns(q: PatternQuery): Pattern[] {
+    return this.#patterns.list(this.#service, q, Date.now());
+  }
+
+  pattern(id: string): Pattern | null {
+    return this.#patterns.get(id, this.#service, Date.now());
+  }
+
+  setLearnedPatterns(patterns: LearnedPattern[]): void {
+    this.#patterns.setLearned(patterns);
+  }
+
+  metrics(): AggregatorMetrics {
+    const t = store.readTotals(this.ctx.storage.sql);
+    const n = (k: string) => t.get(k) ?? 0;
+    const f = this.#flush;
+    return {
+      service: this.#service,
+      domain: this.#domain,
+      received: { error: n("received_error"), warn: n("received_warn"), info: n("received_info"), debug: n("received_debug") },
+      rejected: { error: n("rejected_error"), warn: n("rejected_warn"), info: n("rejected_info"), debug: n("rejected_debug"), unknown: n("rejected_unknown") },
+      duplicates: n("duplicates"),
+      flushed_total: f.flushedTotal,
+      flush_failed_total: f.flushFailedTotal,
+      dead_lettered_total: f.deadLetteredTotal,
+      pending: this.#pending,
+      dead_letters: store.countDeadLetters(this.ctx.storage.sql),
+      tail_subscribers: this.#tails.count(),
+      tail_dropped_total: this.#tails.droppedTotal,
+      patterns: this.#patterns.size,
+      patterns_evicted_total: this.#patterns.evictedTotal,
+    };
   }
 
   health(): AggregatorHealth {
@@ -345,9 +435,31 @@ export class LogAggregator extends DurableObject<Env> {
         if (this.#pending > 0 && flushed > 0) this.#pendingSince = now;
       }
     }
+    this.#patterns.checkpoint();
+    if (config.persistenceEnabled && this.#service && (force || now - this.#lastPatternPushAt >= config.flushIntervalMs)) await this.#pushPatterns(config, now);
     if (this.#dirtySince > 0 && (force || now - this.#lastSnapshotAt >= SNAPSHOT_INTERVAL_MS)) await this.#writeSnapshot(now);
     if (force || now - this.#lastTrimAt >= TRIM_INTERVAL_MS) this.#trim(config, now);
     return flushed;
+  }
+
+  /** Upserts mined patterns with cumulative counts (the data service keeps the max: retries are harmless). */
+  async #pushPatterns(config: Config, now: number): Promise<void> {
+    this.#lastPatternPushAt = now;
+    const seq = store.maxSeq(this.ctx.storage.sql);
+    if (seq === this.#patternsPushedSeq) return;
+    const patterns = this.#patterns.list(this.#service, { start: 0, end: Number.MAX_SAFE_INTEGER, bucketMs: DAY_MS, minFrequency: 1, limit: 1000, withTrend: false }, now);
+    if (patterns.length === 0) return;
+    const client = DataServiceClient.fromEnv(config, this.env);
+    try {
+      const res = await client!.forward("POST", "/api/logs/patterns/learn", {
+        patterns: patterns.map(({ id, pattern, name, type, severity, category, frequency, first_seen, last_seen, services }) => ({ id, pattern, name, type, severity, category, frequency, first_seen, last_seen, services })),
+      });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      this.#patternsPushedSeq = seq;
+    } catch (err) {
+      // Patterns are derived data: the next run sends them again.
+      console.error("pattern push failed", err instanceof Error ? err.message : String(err));
+    }
   }
 
   async #writeSnapshot(now: number): Promise<void> {
@@ -359,6 +471,7 @@ export class LogAggregator extends DurableObject<Env> {
       windows: this.stats(60 * MINUTE_MS, "1m").windows,
       series: this.#counters.series(60 * MINUTE_MS, "1m", now),
       recent_errors: store.recentErrors(sql, 20).map((r) => store.rowToEntry(r, this.#service, this.#domain)),
+      top_patterns: this.#patterns.list(this.#service, { start: now - 60 * MINUTE_MS, end: now + 1, bucketMs: MINUTE_MS, minFrequency: 1, limit: 10, withTrend: true }, now),
       pending: this.#pending,
       dead_letters: store.countDeadLetters(sql),
     };

@@ -35,6 +35,8 @@ export function migrate(sql: SqlStorage): void {
       min_ts INTEGER NOT NULL, max_ts INTEGER NOT NULL, expires_at INTEGER NOT NULL
     ) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS archived_ids (id TEXT PRIMARY KEY, chunk TEXT NOT NULL) WITHOUT ROWID;
+    -- Monotonic totals for /metrics (received_<level>, rejected_<level>): survive restarts.
+    CREATE TABLE IF NOT EXISTS totals (name TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS counter_minutes (
       minute INTEGER NOT NULL, level TEXT NOT NULL, n INTEGER NOT NULL,
       PRIMARY KEY (minute, level)
@@ -162,7 +164,6 @@ export function whereClause(filter: LogFilter): { where: string[]; params: (stri
     ["sessionId", "session_id"],
     ["requestId", "request_id"],
     ["category", "category"],
-    ["patternId", "pattern_id"],
   ];
   for (const [key, column] of eq) {
     const v = filter[key];
@@ -170,6 +171,11 @@ export function whereClause(filter: LogFilter): { where: string[]; params: (stri
       where.push(`${column} = ?`);
       params.push(v);
     }
+  }
+  const patternIds = filter.patternIds ?? (filter.patternId !== undefined ? [filter.patternId] : undefined);
+  if (patternIds) {
+    where.push(`pattern_id IN (${patternIds.map(() => "?").join(",")})`);
+    params.push(...patternIds);
   }
   if (filter.q !== undefined) {
     // Case-insensitive substring; LIKE wildcards in the needle are escaped.
@@ -265,4 +271,24 @@ export function rowsAfterSeq(sql: SqlStorage, seq: number, filter: LogFilter, li
   where.push("seq > ?");
   params.push(seq);
   return sql.exec<LogRow>(`SELECT * FROM logs WHERE ${where.join(" AND ")} ORDER BY seq LIMIT ?`, ...params, limit).toArray();
+}
+
+export function bumpTotals(sql: SqlStorage, deltas: Map<string, number>): void {
+  for (const [name, n] of deltas) {
+    if (n > 0) sql.exec("INSERT INTO totals(name, n) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET n = n + excluded.n", name, n);
+  }
+}
+
+export function readTotals(sql: SqlStorage): Map<string, number> {
+  return new Map(sql.exec<{ name: string; n: number }>("SELECT name, n FROM totals").toArray().map((r) => [r.name, r.n]));
+}
+
+/** The subset of `ids` already stored (100 bound parameters per statement). */
+export function existingIds(sql: SqlStorage, ids: string[]): Set<string> {
+  const found = new Set<string>();
+  for (let i = 0; i < ids.length; i += 100) {
+    const chunk = ids.slice(i, i + 100);
+    for (const r of sql.exec<{ id: string }>(`SELECT id FROM logs WHERE id IN (${chunk.map(() => "?").join(",")})`, ...chunk)) found.add(r.id);
+  }
+  return found;
 }

@@ -40,15 +40,16 @@ export class TailSockets {
   }
 
   /** Queues freshly stored entries (in seq order) for every matching subscriber. */
-  publish(entries: StoredLogEntry[]): void {
+  publish(entries: StoredLogEntry[], expand: (f: TailFilter) => TailFilter = (f) => f): void {
     const sockets = this.ctx.getWebSockets(TAIL_TAG);
     if (sockets.length === 0 || entries.length === 0) return;
     for (const ws of sockets) {
       const a = ws.deserializeAttachment() as TailAttachment | null;
       if (!a) continue; // still replaying: it reads from SQLite, then goes live
+      const filter = expand(a.filter);
       let p = this.#pending.get(ws);
       for (const e of entries) {
-        if ((e.seq ?? 0) <= a.lastSeq || !matchesFilter(e, a.filter)) continue;
+        if ((e.seq ?? 0) <= a.lastSeq || !matchesFilter(e, filter)) continue;
         if (!p) this.#pending.set(ws, (p = { logs: [], dropped: 0 }));
         if (p.logs.length >= this.maxQueue) {
           p.dropped++;

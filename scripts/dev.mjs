@@ -7,7 +7,8 @@ import { dirname } from "node:path";
 
 const wrangler = ["node_modules/wrangler/bin/wrangler.js"];
 const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_HIDE_BANNER: "true" };
-const persist = [".wrangler/state"];
+// PERSIST_DIR: local state elsewhere (the e2e tests use a fresh temporary directory).
+const persist = [process.env.PERSIST_DIR ?? ".wrangler/state"];
 
 for (const target of [".dev.vars", "data-service/.dev.vars"]) {
   if (!existsSync(target) && existsSync(".dev.vars.example") && existsSync(dirname(target) === "." ? "wrangler.toml" : `${dirname(target)}/wrangler.toml`)) {

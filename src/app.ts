@@ -6,11 +6,15 @@ import { ApiError, errorBody } from "./errors.js";
 import type { AppEnv } from "./http/context.js";
 import { adminRoutes, healthReport } from "./http/admin.js";
 import { analyticsRoutes } from "./http/analytics.js";
+import { patternRoutes } from "./http/patterns.js";
 import { dashboardRoutes } from "./http/dashboard.js";
 import { ingestRoutes } from "./http/ingest.js";
 import { tailRoutes } from "./http/tail.js";
 import { logRoutes } from "./http/logs.js";
 import { serviceRoutes } from "./http/services.js";
+import { metricsRoutes } from "./http/metrics.js";
+import { openapiRoutes } from "./http/openapi.js";
+import { otlpRoutes } from "./http/otlp.js";
 
 export function buildApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -18,6 +22,7 @@ export function buildApp(): Hono<AppEnv> {
   // 200 whenever the Worker runs; the body says what works.
   app.get("/health", async (c) => c.json(await healthReport(c.env)));
   app.route("/", dashboardRoutes); // GET / and /assets/*: no key, works without API_KEYS
+  app.route("/", openapiRoutes); // GET /openapi.json: no key, works without API_KEYS
 
   app.use("*", async (c, next) => {
     c.set("config", await loadConfig(c.env));
@@ -27,9 +32,12 @@ export function buildApp(): Hono<AppEnv> {
   app.route("/", ingestRoutes);
   app.route("/", adminRoutes);
   app.route("/", analyticsRoutes); // before logRoutes: /api/logs/aggregate is not an id
+  app.route("/", patternRoutes);
   app.route("/", logRoutes);
   app.route("/", serviceRoutes);
   app.route("/", tailRoutes);
+  app.route("/", otlpRoutes); // POST /v1/logs
+  app.route("/", metricsRoutes); // GET /metrics
 
   app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
   app.onError((err, c) => {

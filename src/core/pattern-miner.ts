@@ -180,6 +180,14 @@ export class PatternMiner {
     return current;
   }
 
+  /** Every id that resolves to the same pattern as `id` (itself included): for pattern_id filters. */
+  idsOf(id: string): string[] {
+    const target = this.resolve(id);
+    const ids = [target];
+    for (const from of this.#aliases.keys()) if (from !== target && this.resolve(from) === target) ids.push(from);
+    return ids;
+  }
+
   get(id: string): PatternSummary | undefined {
     const pattern = this.#byId.get(this.resolve(id));
     return pattern && summarize(pattern);

@@ -27,38 +27,59 @@ export interface SeriesPoint {
 
 const LEVEL_INDEX: Record<Level, number> = { error: 0, warn: 1, info: 2, debug: 3 };
 
-/** A ring of time buckets, each holding 4 level counts, keyed by absolute bucket number. */
-class BucketRing {
+/**
+ * A ring of time buckets, each holding `lanes` counts (4 levels here, 1 for a pattern's trend),
+ * keyed by absolute bucket number so stale slots are recognised and reset on reuse.
+ */
+export class BucketRing {
   readonly #counts: Uint32Array;
   readonly #keys: Float64Array; // absolute bucket number held by each slot (-1 = empty)
 
-  constructor(readonly size: number, readonly widthMs: number) {
-    this.#counts = new Uint32Array(size * 4);
+  constructor(
+    readonly size: number,
+    readonly widthMs: number,
+    readonly lanes = 4,
+  ) {
+    this.#counts = new Uint32Array(size * lanes);
     this.#keys = new Float64Array(size).fill(-1);
   }
 
-  add(bucket: number, level: number, n: number): void {
+  add(bucket: number, lane: number, n: number): void {
     const slot = bucket % this.size;
     if (this.#keys[slot] !== bucket) {
+      if (this.#keys[slot] > bucket) return; // older than the ring covers
       this.#keys[slot] = bucket;
-      this.#counts.fill(0, slot * 4, slot * 4 + 4);
+      this.#counts.fill(0, slot * this.lanes, slot * this.lanes + this.lanes);
     }
-    this.#counts[slot * 4 + level] += n;
+    this.#counts[slot * this.lanes + lane] += n;
   }
 
-  /** Adds the counts of buckets in [from, to] into `out` (4 levels). */
+  /** Adds the counts of buckets in [from, to] into `out` (one number per lane). */
   sum(from: number, to: number, out: number[]): void {
     for (let b = Math.max(from, to - this.size + 1); b <= to; b++) {
       const slot = b % this.size;
       if (this.#keys[slot] !== b) continue;
-      for (let l = 0; l < 4; l++) out[l] += this.#counts[slot * 4 + l];
+      for (let l = 0; l < this.lanes; l++) out[l] += this.#counts[slot * this.lanes + l];
     }
   }
 
   get(bucket: number): number[] {
     const slot = bucket % this.size;
-    if (this.#keys[slot] !== bucket) return [0, 0, 0, 0];
-    return Array.from(this.#counts.subarray(slot * 4, slot * 4 + 4));
+    if (this.#keys[slot] !== bucket) return new Array(this.lanes).fill(0);
+    return Array.from(this.#counts.subarray(slot * this.lanes, slot * this.lanes + this.lanes));
+  }
+
+  /** Non-empty buckets as [bucket, ...lane counts], for checkpoints. */
+  entries(): number[][] {
+    const out: number[][] = [];
+    for (let slot = 0; slot < this.size; slot++) {
+      if (this.#keys[slot] >= 0) out.push([this.#keys[slot], ...this.#counts.subarray(slot * this.lanes, slot * this.lanes + this.lanes)]);
+    }
+    return out;
+  }
+
+  addEntries(entries: number[][]): void {
+    for (const [bucket, ...counts] of entries) counts.forEach((n, lane) => n > 0 && this.add(bucket, lane, n));
   }
 }
 

@@ -4,7 +4,8 @@ import { aggregator } from "./aggregators.js";
 import { Hono } from "hono";
 import { nanoid } from "nanoid";
 import { errorBody, ApiError, type ErrorCode, type ErrorBody } from "../errors.js";
-import { aggregatorName, type NormalisedLogEntry } from "../schema/log-entry.js";
+import { aggregatorName, DEFAULT_DOMAIN, DomainName, type NormalisedLogEntry, normaliseLevel, SERVICE_NAME_RE } from "../schema/log-entry.js";
+import type { RejectedCounts } from "../../objects/log-aggregator.js";
 import { entriesOf, type IngestResponse, type IngestResult, MAX_BATCH_ENTRIES, validateEntries } from "../schema/ingest.js";
 import type { Principal } from "../auth.js";
 import type { Env } from "../env.js";
@@ -52,10 +53,23 @@ export async function ingestEntries(env: Env, principal: Principal, raw: unknown
     g.push(v);
   }
 
+  // Rejections are counted on the service they name (for /metrics), when the name is valid.
+  const rejectedBy = new Map<string, RejectedCounts>();
+  for (const r of rejected) {
+    const item = raw[r.index] as { service?: unknown; domain?: unknown; level?: unknown } | null;
+    if (typeof item !== "object" || item === null || typeof item.service !== "string" || !SERVICE_NAME_RE.test(item.service)) continue;
+    const domain = typeof item.domain === "string" && DomainName.safeParse(item.domain).success ? item.domain.toLowerCase() : DEFAULT_DOMAIN;
+    const name = aggregatorName(domain, item.service);
+    const counts = rejectedBy.get(name) ?? { error: 0, warn: 0, info: 0, debug: 0, unknown: 0 };
+    counts[(typeof item.level === "string" && normaliseLevel(item.level)) || "unknown"]++;
+    rejectedBy.set(name, counts);
+    if (!groups.has(name)) groups.set(name, []);
+  }
+
   await Promise.all(
     [...groups].map(async ([name, group]) => {
       try {
-        const outcome = await aggregator(env, name).ingest(group.map((g) => g.entry));
+        const outcome = await aggregator(env, name).ingest(group.map((g) => g.entry), rejectedBy.get(name));
         outcome.entries.forEach((e, i) => {
           results.push(e.duplicate ? { index: group[i].index, id: e.id, duplicate: true } : { index: group[i].index, id: e.id });
         });

@@ -90,6 +90,8 @@ export interface LogFilter {
   requestId?: string;
   category?: string;
   patternId?: string;
+  /** set by the aggregator: patternId and every id merged into the same pattern */
+  patternIds?: string[];
   q?: string;
 }
 

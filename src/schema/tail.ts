@@ -7,6 +7,7 @@ export const TailFilter = z.object({
   levels: z.array(z.enum(LEVELS)).max(4).optional(),
   q: z.string().min(1).max(256).optional(),
   patternId: z.string().min(1).max(64).optional(),
+  patternIds: z.array(z.string().max(64)).max(100).optional(),
 });
 export type TailFilter = z.infer<typeof TailFilter>;
 
