@@ -23,7 +23,7 @@ const TEST_API_KEYS = JSON.stringify([
   { key: "api-only-ingest-key", scopes: ["ingest"], services: ["api"] },
 ]);
 
-function phaseProject(name: string, vars: Record<string, string>) {
+function phaseProject(name: string, vars: Record<string, string>, extra: Record<string, unknown> = {}) {
   return {
     plugins: [
       cloudflareTest({
@@ -32,6 +32,7 @@ function phaseProject(name: string, vars: Record<string, string>) {
           bindings: { API_KEYS: TEST_API_KEYS, CURSOR_SECRET: "test-cursor-secret", ...vars },
           // wrangler.toml binds the reference service; these phases don't use it.
           serviceBindings: { DATA_SERVICE: () => new Response("not used in this phase", { status: 500 }) },
+          ...extra,
         },
       }),
     ],
@@ -60,6 +61,7 @@ export default defineConfig({
                 ]),
                 CURSOR_SECRET: "test-cursor-secret",
                 TAIL_QUEUE_MAX: "100",
+                SHARD_OVERRIDES: "shard-four=4",
                 DATA_SERVICE_API_KEY,
                 TEST_MIGRATIONS: dataMigrations,
               },
@@ -74,7 +76,17 @@ export default defineConfig({
                   d1Databases: { DB: DATA_D1_ID },
                   bindings: { DATA_SERVICE_API_KEY },
                 },
+                // A Tail Worker producer (test/workers/tail-consumer.test.ts): its events go to the
+                // runner, which serves the logger's default export and so its tail() handler.
+                {
+                  name: "tail-producer",
+                  modules: true,
+                  scriptPath: "./test/fixtures/producer-worker.js",
+                  compatibilityDate: "2026-04-01",
+                  tails: ["vitest-pool-workers-runner-workers"],
+                },
               ],
+              serviceBindings: { TAIL_PRODUCER: "tail-producer" },
             },
           }),
         ],
@@ -89,8 +101,12 @@ export default defineConfig({
         DATA_SERVICE_TIMEOUT: "300",
         FLUSH_INTERVAL_MS: "1000",
         FLUSH_BACKOFF_BASE_MS: "20",
+        SHARD_OVERRIDES: "check-sharded=3",
       }),
-      phaseProject("workers-kv", { PERSISTENCE_ENABLED: "false" }),
+      // also: tight rate limits, so 429s can be tested without flooding
+      phaseProject("workers-kv", { PERSISTENCE_ENABLED: "false", RATE_LIMIT_SERVICE_LOGS_PER_S: "500" }, {
+        ratelimits: { KEY_RATE_LIMITER: { simple: { limit: 60, period: 10 } } },
+      }),
       ...contractProject,
       // `e2e`: the real thing from Node: `wrangler dev` (scripts/dev.mjs) on a free port, the
       // dashboard in Debian's chromium (playwright-core) and the tail CLI (test/e2e/).

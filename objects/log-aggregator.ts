@@ -3,17 +3,21 @@
 // Wiring only: SQL lives in log-store.ts, arithmetic in src/core.
 import { DurableObject } from "cloudflare:workers";
 import { evaluateErrorRate, type ErrorRate } from "../src/core/error-rate.js";
-import { type LevelCounts, RollingCounters, type SeriesPoint } from "../src/core/rolling-counters.js";
+import { addCounts, type LevelCounts, RollingCounters, type SeriesPoint } from "../src/core/rolling-counters.js";
+import { shardCount, shardNames } from "../src/core/sharding.js";
 import { MINUTE_MS, SECOND_MS, DAY_MS } from "../src/core/duration.js";
 import type { Env } from "../src/env.js";
 import type { Level, NormalisedLogEntry, StoredLogEntry } from "../src/schema/log-entry.js";
 import type { AggregatorSearch } from "../src/schema/query.js";
 import { loadConfig, type Config } from "../src/config.js";
+import { TokenBucket } from "../src/core/token-bucket.js";
 import { DataServiceClient } from "../src/data-service-client.js";
 import { comparePositions } from "../src/core/cursor.js";
 import { matchesFilter } from "../src/core/log-filter.js";
 import { FlushPipeline, type FlushReport, type FlushState, loadFlushState, saveFlushState } from "./flush-pipeline.js";
 import * as store from "./log-store.js";
+import { CHECK_INTERVAL_MS, CheckRunner } from "./check-runner.js";
+import { type Check, MAX_CHECKS_PER_SERVICE } from "../src/schema/checks.js";
 import { PatternEngine, type PatternQuery } from "./pattern-engine.js";
 import { LEARNED_KEY, type LearnedPattern } from "../src/core/learned-patterns.js";
 import type { Pattern } from "../src/schema/pattern.js";
@@ -31,6 +35,8 @@ export interface IngestedEntry {
 
 export interface IngestOutcome {
   entries: IngestedEntry[];
+  /** set when the service's rate limit refused the whole batch: nothing was stored */
+  rateLimited?: { retryAfterMs: number };
 }
 
 export interface SearchPage {
@@ -80,6 +86,7 @@ export interface AggregatorMetrics {
   received: { error: number; warn: number; info: number; debug: number };
   rejected: RejectedCounts;
   duplicates: number;
+  rate_limited: number;
   flushed_total: number;
   flush_failed_total: number;
   dead_lettered_total: number;
@@ -122,11 +129,15 @@ export class LogAggregator extends DurableObject<Env> {
   #alarmAt: number | null = null;
   readonly #tails: TailSockets;
   readonly #patterns: PatternEngine;
+  #checks!: CheckRunner;
+  #lastIngestAt = 0;
+  #bucket: TokenBucket | undefined; // per-service ingest limit (RATE_LIMIT_SERVICE_LOGS_PER_S)
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const maxQueue = Number(env.TAIL_QUEUE_MAX);
-    this.#tails = new TailSockets(ctx, () => `${this.#domain}/${this.#service}`, Number.isInteger(maxQueue) && maxQueue > 0 ? maxQueue : undefined);
+    // The tail cursor is keyed by aggregator name: a shard's seqs are its own.
+    this.#tails = new TailSockets(ctx, () => this.#name, Number.isInteger(maxQueue) && maxQueue > 0 ? maxQueue : undefined);
     this.#patterns = new PatternEngine(ctx.storage.sql);
     // Answered by the runtime without waking a hibernated object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
@@ -139,6 +150,8 @@ export class LogAggregator extends DurableObject<Env> {
       this.#pending = store.countAfter(sql, this.#flush.persistedSeq);
       this.#rebuildCounters(Date.now());
       this.#patterns.restore();
+      this.#checks = new CheckRunner(sql);
+      if (this.#checks.count > 0) this.#lastIngestAt = Date.now(); // rates may still move: watch
       if (!this.#patterns.hasLearned) {
         const learned = await env.LOGS_KV.get<LearnedPattern[]>(LEARNED_KEY, "json").catch(() => null);
         if (learned) this.#patterns.setLearned(learned);
@@ -150,6 +163,11 @@ export class LogAggregator extends DurableObject<Env> {
     });
   }
 
+  /** The aggregator's name: "<domain>/<service>" or "<domain>/<service>#<shard>". */
+  get #name(): string {
+    return this.ctx.id.name ?? `${this.#domain}/${this.#service}`;
+  }
+
   #config(): Promise<Config> {
     return loadConfig(this.env);
   }
@@ -158,6 +176,15 @@ export class LogAggregator extends DurableObject<Env> {
   async ingest(entries: NormalisedLogEntry[], rejected?: RejectedCounts): Promise<IngestOutcome> {
     const sql = this.ctx.storage.sql;
     const now = Date.now();
+    if (entries.length > 0) {
+      const config = await this.#config();
+      this.#bucket ??= new TokenBucket(config.serviceLogsPerSecond, Math.max(1000, 2 * config.serviceLogsPerSecond), now);
+      const allowed = this.#bucket.take(entries.length, now);
+      if (!allowed.ok) {
+        store.bumpTotals(sql, new Map([["rate_limited", entries.length]]));
+        return { entries: [], rateLimited: { retryAfterMs: allowed.retryAfterMs } };
+      }
+    }
     const first = entries[0];
     if (first && !this.#service) {
       this.#service = first.service;
@@ -196,6 +223,11 @@ export class LogAggregator extends DurableObject<Env> {
     store.bumpTotals(sql, totals);
     this.#tails.publish(fresh, (f) => this.#patterns.expandFilter(f));
     const added = fresh.length;
+    if (added > 0 && this.#checks.count > 0) {
+      this.#lastIngestAt = now;
+      // a sharded service's checks need every shard's counts: evaluated on the alarm instead
+      if (!(await this.#sharded())) this.#checks.evaluate(now, (w) => this.#counters.count(w, now));
+    }
     if (added > 0) {
       if (this.#pending === 0) this.#pendingSince = now;
       this.#pending += added;
@@ -246,7 +278,7 @@ export class LogAggregator extends DurableObject<Env> {
         MAX_CHUNKS_PER_SEARCH,
       )
       .toArray();
-    const k = `${this.#domain}/${this.#service}`;
+    const k = this.#name;
     const pos = (e: StoredLogEntry) => ({ ts: e.timestamp, k, seq: e.seq ?? 0 });
     const byId = new Map(hot.map((e) => [e.id, e]));
     let merged = hot;
@@ -282,7 +314,7 @@ export class LogAggregator extends DurableObject<Env> {
     // Replay and go live in one synchronous step: no ingest can run in between, so the first
     // live entry is exactly the one after the last replayed (no gap, no duplicate).
     const sql = this.ctx.storage.sql;
-    const key = `${this.#domain}/${this.#service}`;
+    const key = this.#name;
     let lastSeq = store.maxSeq(sql);
     if (sub.since !== undefined && sub.since < lastSeq) {
       const rows = store.rowsAfterSeq(sql, sub.since, this.#patterns.expandFilter(sub.filter), REPLAY_MAX + 1);
@@ -299,6 +331,9 @@ export class LogAggregator extends DurableObject<Env> {
       lastSeq = sub.since;
     }
     server.serializeAttachment({ filter: sub.filter, lastSeq } satisfies TailAttachment);
+    // The resume point as of now, so a client that reconnects before any log arrives (or a
+    // fan-in over shards that stayed quiet) misses nothing.
+    server.send(JSON.stringify({ type: "ready", cursor: encodeTailCursor({ [key]: lastSeq }) }));
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -342,6 +377,49 @@ export class LogAggregator extends DurableObject<Env> {
     return { flushed, pending: this.#pending, dead_lettered: store.countDeadLetters(this.ctx.storage.sql), last_error: this.#flush.lastError };
   }
 
+  // ---- stored error-rate checks ----
+
+  async addCheck(check: Check): Promise<Check> {
+    if (this.#checks.count >= MAX_CHECKS_PER_SERVICE) throw new Error(`at most ${MAX_CHECKS_PER_SERVICE} checks per service`);
+    this.#checks.add(check);
+    const now = Date.now();
+    this.#checks.evaluate(now, await this.#checkCounts(await this.#config(), now));
+    await this.#armAlarm();
+    return this.#checks.list().find((c) => c.id === check.id)!;
+  }
+
+  /** Live counts for several windows at once: a sharded service's checks sum these over shards. */
+  countsFor(windowsMs: number[]): LevelCounts[] {
+    const now = Date.now();
+    return windowsMs.map((w) => this.#counters.count(w, now));
+  }
+
+  async #sharded(): Promise<boolean> {
+    return shardCount(await this.#config(), this.#service) > 1;
+  }
+
+  /** Counts for check windows: this aggregator's, or the sum over the service's shards. */
+  async #checkCounts(config: Config, now: number): Promise<(windowMs: number) => LevelCounts> {
+    const names = shardNames(config, this.#domain, this.#service);
+    if (names.length <= 1) return (w) => this.#counters.count(w, now);
+    const windows = this.#checks.windowsMs();
+    const sums = windows.map((w) => this.#counters.count(w, now));
+    for (const name of names.filter((n) => n !== this.#name)) {
+      const stub = this.env.LOG_AGGREGATOR.getByName(name) as unknown as { countsFor(w: number[]): Promise<LevelCounts[]> };
+      const theirs = await stub.countsFor(windows);
+      theirs.forEach((c, i) => (sums[i] = addCounts(sums[i], c)));
+    }
+    return (w) => sums[windows.indexOf(w)] ?? this.#counters.count(w, now);
+  }
+
+  listChecks(): Check[] {
+    return this.#checks.list();
+  }
+
+  removeCheck(id: string): boolean {
+    return this.#checks.remove(id);
+  }
+
   // ---- patterns ----
 
   patterns(q: PatternQuery): Pattern[] {
@@ -366,6 +444,7 @@ export class LogAggregator extends DurableObject<Env> {
       received: { error: n("received_error"), warn: n("received_warn"), info: n("received_info"), debug: n("received_debug") },
       rejected: { error: n("rejected_error"), warn: n("rejected_warn"), info: n("rejected_info"), debug: n("rejected_debug"), unknown: n("rejected_unknown") },
       duplicates: n("duplicates"),
+      rate_limited: n("rate_limited"),
       flushed_total: f.flushedTotal,
       flush_failed_total: f.flushFailedTotal,
       dead_lettered_total: f.deadLetteredTotal,
@@ -436,6 +515,10 @@ export class LogAggregator extends DurableObject<Env> {
       }
     }
     this.#patterns.checkpoint();
+    if (this.#checks.count > 0) {
+      this.#checks.evaluate(now, await this.#checkCounts(config, now));
+      await this.#checks.deliver(now);
+    }
     if (config.persistenceEnabled && this.#service && (force || now - this.#lastPatternPushAt >= config.flushIntervalMs)) await this.#pushPatterns(config, now);
     if (this.#dirtySince > 0 && (force || now - this.#lastSnapshotAt >= SNAPSHOT_INTERVAL_MS)) await this.#writeSnapshot(now);
     if (force || now - this.#lastTrimAt >= TRIM_INTERVAL_MS) this.#trim(config, now);
@@ -517,6 +600,14 @@ export class LogAggregator extends DurableObject<Env> {
     }
     if (this.#dirtySince > 0) due.push(this.#lastSnapshotAt + SNAPSHOT_INTERVAL_MS);
     if (f.persistedSeq > 0) due.push(this.#lastTrimAt + TRIM_INTERVAL_MS);
+    const notifyAt = this.#checks.nextNotificationAt();
+    if (notifyAt !== null) due.push(notifyAt);
+    // Rates move as time passes (errors age out): re-evaluate while a check is breached or
+    // logs inside the longest check window exist.
+    const sharded = this.#service !== "" && shardCount(config, this.#service) > 1;
+    if (this.#checks.count > 0 && (sharded || this.#checks.anyBreached || now - this.#lastIngestAt <= this.#checks.longestWindowMs)) {
+      due.push(now + CHECK_INTERVAL_MS);
+    }
     const next = due.length ? Math.max(Math.min(...due), now) : null;
     if (next === null) {
       if (this.#alarmAt !== null) await this.ctx.storage.deleteAlarm();

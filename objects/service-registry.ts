@@ -21,6 +21,30 @@ export class ServiceRegistry extends DurableObject<Env> {
       first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,
       PRIMARY KEY (domain, service)
     ) WITHOUT ROWID`);
+    // Where each stored check lives, so GET/DELETE /api/checks/:id reach one aggregator.
+    ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS checks (
+      id TEXT PRIMARY KEY, domain TEXT NOT NULL, service TEXT NOT NULL
+    ) WITHOUT ROWID`);
+  }
+
+  indexCheck(id: string, domain: string, service: string): void {
+    this.ctx.storage.sql.exec("INSERT OR REPLACE INTO checks(id, domain, service) VALUES (?, ?, ?)", id, domain, service);
+  }
+
+  unindexCheck(id: string): void {
+    this.ctx.storage.sql.exec("DELETE FROM checks WHERE id = ?", id);
+  }
+
+  findCheck(id: string): { domain: string; service: string } | null {
+    const r = this.ctx.storage.sql.exec<{ domain: string; service: string }>("SELECT domain, service FROM checks WHERE id = ?", id).toArray()[0];
+    return r ? { domain: r.domain, service: r.service } : null;
+  }
+
+  checkLocations(): { domain: string; service: string }[] {
+    return this.ctx.storage.sql
+      .exec<{ domain: string; service: string }>("SELECT DISTINCT domain, service FROM checks ORDER BY service, domain")
+      .toArray()
+      .map((r) => ({ ...r }));
   }
 
   touch(domain: string, service: string, seenAt: number): void {

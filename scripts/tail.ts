@@ -34,6 +34,7 @@ interface StoredLog {
 
 type ServerFrame =
   | { type: "logs"; logs: StoredLog[]; cursor?: string }
+  | { type: "ready"; cursor?: string }
   | { type: "dropped"; count: number }
   | { type: "error"; error: { code: string; message: string } };
 
@@ -136,6 +137,8 @@ function main(): void {
         backoffMs = 500;
         if (frame.cursor) cursor = frame.cursor;
         for (const log of frame.logs) process.stdout.write(`${opts.json ? JSON.stringify(log) : formatLog(log, color)}\n`);
+      } else if (frame.type === "ready") {
+        if (frame.cursor) cursor = frame.cursor;
       } else if (frame.type === "dropped") {
         note(`${frame.count} logs dropped: this client fell behind the live stream`);
       } else if (frame.type === "error") {

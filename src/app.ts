@@ -7,6 +7,7 @@ import type { AppEnv } from "./http/context.js";
 import { adminRoutes, healthReport } from "./http/admin.js";
 import { analyticsRoutes } from "./http/analytics.js";
 import { patternRoutes } from "./http/patterns.js";
+import { checkRoutes } from "./http/checks.js";
 import { dashboardRoutes } from "./http/dashboard.js";
 import { ingestRoutes } from "./http/ingest.js";
 import { tailRoutes } from "./http/tail.js";
@@ -33,6 +34,7 @@ export function buildApp(): Hono<AppEnv> {
   app.route("/", adminRoutes);
   app.route("/", analyticsRoutes); // before logRoutes: /api/logs/aggregate is not an id
   app.route("/", patternRoutes);
+  app.route("/", checkRoutes);
   app.route("/", logRoutes);
   app.route("/", serviceRoutes);
   app.route("/", tailRoutes);

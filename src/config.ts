@@ -2,7 +2,9 @@
 // loudly at the first request with `invalid_config` naming the variable (contract §5).
 import { z } from "zod";
 import { ApiError } from "./errors.js";
+import { MAX_SHARDS, parseShardOverrides } from "./core/sharding.js";
 import type { Env } from "./env.js";
+import { parseRedactSetting, type RedactionOptions } from "./core/redact.js";
 
 const Scope = z.enum(["ingest", "read", "admin"]);
 export type Scope = z.infer<typeof Scope>;
@@ -40,6 +42,13 @@ export interface Config {
   retentionDays: number;
   backoffBaseMs: number;
   backoffCapMs: number;
+  /** REDACT: which PII/secret rules run on ingest (src/core/redact.ts) */
+  redaction: RedactionOptions;
+  /** per-service ingest limit in logs/s (burst: twice that, at least 1000) */
+  serviceLogsPerSecond: number;
+  /** aggregators per service (SHARDS_PER_SERVICE), and per-service overrides (SHARD_OVERRIDES) */
+  shardsPerService: number;
+  shardOverrides: ReadonlyMap<string, number>;
 }
 
 function intVar(env: Env, name: keyof Env, fallback: number, min: number, max: number): number {
@@ -101,6 +110,8 @@ export function loadConfig(env: Env): Promise<Config> {
 
 export async function buildConfig(env: Env): Promise<Config> {
   const apiKeys = await parseApiKeys(env.API_KEYS);
+  const shardOverrides = parseShardOverrides(env.SHARD_OVERRIDES);
+  if (typeof shardOverrides === "string") throw new ApiError("invalid_config", 500, `SHARD_OVERRIDES: ${shardOverrides}`);
   if (env.DATA_SERVICE_URL !== undefined && env.DATA_SERVICE_URL !== "") {
     try {
       const u = new URL(env.DATA_SERVICE_URL);
@@ -118,6 +129,8 @@ export async function buildConfig(env: Env): Promise<Config> {
   if (persistenceEnabled && !hasDataService) {
     throw new ApiError("invalid_config", 500, "PERSISTENCE_ENABLED is true but neither DATA_SERVICE_URL nor the DATA_SERVICE binding is set");
   }
+  const redaction = parseRedactSetting(env.REDACT);
+  if (typeof redaction === "string") throw new ApiError("invalid_config", 500, redaction);
   return {
     apiKeys,
     cursorSecret: env.CURSOR_SECRET || (env.API_KEYS ?? ""),
@@ -132,5 +145,9 @@ export async function buildConfig(env: Env): Promise<Config> {
     retentionDays: intVar(env, "RETENTION_DAYS", 30, 1, 3650),
     backoffBaseMs: intVar(env, "FLUSH_BACKOFF_BASE_MS", 1000, 10, 60_000),
     backoffCapMs: intVar(env, "FLUSH_BACKOFF_CAP_MS", 300_000, 100, 3_600_000),
+    redaction,
+    serviceLogsPerSecond: intVar(env, "RATE_LIMIT_SERVICE_LOGS_PER_S", 100_000, 1, 10_000_000),
+    shardsPerService: intVar(env, "SHARDS_PER_SERVICE", 1, 1, MAX_SHARDS),
+    shardOverrides,
   };
 }

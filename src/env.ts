@@ -20,7 +20,14 @@ export interface Env {
   RETENTION_DAYS?: string;
   FLUSH_BACKOFF_BASE_MS?: string;
   TAIL_QUEUE_MAX?: string;
+  RATE_LIMIT_SERVICE_LOGS_PER_S?: string;
+  SHARDS_PER_SERVICE?: string;
+  SHARD_OVERRIDES?: string;
+  /** Workers Rate Limiting binding: requests per key (wrangler.toml [[ratelimits]]) */
+  KEY_RATE_LIMITER?: RateLimit;
   FLUSH_BACKOFF_CAP_MS?: string;
+  /** comma list of redaction rules (email, card, secret, url_password, ip) or "none" */
+  REDACT?: string;
 }
 
 type LoggerEnv = Env;

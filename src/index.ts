@@ -3,6 +3,7 @@ import { buildApp } from "./app.js";
 import { loadConfig } from "./config.js";
 import type { Env } from "./env.js";
 import { applyRetention } from "./http/admin.js";
+import { handleTail } from "./tail-consumer.js";
 
 export { LogAggregator } from "../objects/log-aggregator.js";
 export { ServiceRegistry } from "../objects/service-registry.js";
@@ -11,6 +12,10 @@ const app = buildApp();
 
 export default {
   fetch: app.fetch,
+  /** Tail Worker consumer: producers with `tail_consumers = [{ service = "edge-logger" }]` (src/tail-consumer.ts). */
+  async tail(events, env, _ctx) {
+    await handleTail(events, env);
+  },
   /** Cron trigger (wrangler.toml): applies RETENTION_DAYS to every service and the data service. */
   async scheduled(_controller, env, _ctx) {
     const config = await loadConfig(env);

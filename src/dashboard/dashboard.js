@@ -527,6 +527,8 @@
         if (typeof msg.cursor === "string") state.cursor = msg.cursor;
         showLive(msg.logs);
         if (msg.logs.length) pollSoon();
+      } else if (msg.type === "ready") {
+        if (typeof msg.cursor === "string") state.cursor = msg.cursor;
       } else if (msg.type === "dropped") {
         notice(`${fmtInt(msg.count)} logs dropped: this browser fell behind the live stream`);
       } else if (msg.type === "error") {

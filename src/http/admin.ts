@@ -12,7 +12,7 @@ import { SERVICE_NAME_RE } from "../schema/log-entry.js";
 import { loadConfig } from "../config.js";
 import { aggregator } from "./aggregators.js";
 import { type AppEnv, parseQuery, requireKey } from "./context.js";
-import { FANOUT_CONCURRENCY, knownServices, resolveTargets } from "./targets.js";
+import { expandShards, FANOUT_CONCURRENCY, knownServices, resolveTargets } from "./targets.js";
 
 export const adminRoutes = new Hono<AppEnv>();
 
@@ -54,8 +54,8 @@ adminRoutes.post("/api/admin/dead-letters/replay", async (c) => {
 /** Deletes from the aggregators and the data service; `deleted` counts each log once. */
 export async function applyRetention(env: Env, config: Config, services: string[] | undefined, q: CleanupQuery, now: number, canAccess: (s: string) => boolean) {
   const before = q.before ?? now - q.older_than!;
-  const targets = (await knownServices(env)).filter((s) => canAccess(s.service) && (!services || services.includes(s.service)));
-  const results = await mapLimit(targets, FANOUT_CONCURRENCY, (t) => aggregator(env, `${t.domain}/${t.service}`).cleanup(before, q.level));
+  const targets = await expandShards(env, (await knownServices(env)).filter((s) => canAccess(s.service) && (!services || services.includes(s.service))));
+  const results = await mapLimit(targets, FANOUT_CONCURRENCY, (t) => aggregator(env, t.name).cleanup(before, q.level));
   const client = DataServiceClient.fromEnv(config, env);
   if (!client) return { deleted: results.reduce((a, r) => a + r.deleted, 0), before };
   // Rows still in the outbox were never in the data service: count them here, the rest there.
@@ -92,9 +92,8 @@ export async function healthReport(env: Env): Promise<unknown> {
     return { status: "misconfigured", error: err instanceof Error ? err.message : String(err) };
   }
   const services = await knownServices(env).catch(() => []);
-  const reports = await mapLimit(services.slice(0, 1000), FANOUT_CONCURRENCY, (s) =>
-    aggregator(env, `${s.domain}/${s.service}`).health().catch(() => null),
-  );
+  const targets = await expandShards(env, services.slice(0, 1000));
+  const reports = await mapLimit(targets, FANOUT_CONCURRENCY, (t) => aggregator(env, t.name).health().catch(() => null));
   const ok = reports.filter((r) => r !== null);
   const client = DataServiceClient.fromEnv(config, env);
   let dataService: { configured: boolean; reachable?: boolean; error?: string } = { configured: false };

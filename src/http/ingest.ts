@@ -4,12 +4,14 @@ import { aggregator } from "./aggregators.js";
 import { Hono } from "hono";
 import { nanoid } from "nanoid";
 import { errorBody, ApiError, type ErrorCode, type ErrorBody } from "../errors.js";
+import { shardCount, shardName, shardOf } from "../core/sharding.js";
 import { aggregatorName, DEFAULT_DOMAIN, DomainName, type NormalisedLogEntry, normaliseLevel, SERVICE_NAME_RE } from "../schema/log-entry.js";
 import type { RejectedCounts } from "../../objects/log-aggregator.js";
 import { entriesOf, type IngestResponse, type IngestResult, MAX_BATCH_ENTRIES, validateEntries } from "../schema/ingest.js";
 import type { Principal } from "../auth.js";
 import type { Env } from "../env.js";
 import { readJsonBody } from "./body.js";
+import { loadConfig } from "../config.js";
 import { type AppEnv, requireKey } from "./context.js";
 
 export const ingestRoutes = new Hono<AppEnv>();
@@ -17,7 +19,7 @@ export const ingestRoutes = new Hono<AppEnv>();
 ingestRoutes.post("/api/logs", async (c) => c.json(...(await handleIngest(c.env, await requireKey(c, "ingest"), c.req.raw, true))));
 ingestRoutes.post("/api/logs/batch", async (c) => c.json(...(await handleIngest(c.env, await requireKey(c, "ingest"), c.req.raw, false))));
 
-type Status = 202 | 400 | 403 | 503;
+type Status = 202 | 400 | 403 | 429 | 503;
 
 type IngestReply = IngestResponse | (IngestResponse & ErrorBody);
 
@@ -33,7 +35,10 @@ export async function handleIngest(env: Env, principal: Principal, req: Request,
 
 /** Validates, groups and stores entries; shared by the JSON, OTLP and Tail Worker paths. */
 export async function ingestEntries(env: Env, principal: Principal, raw: unknown[], pathPrefix = "logs"): Promise<[IngestReply, Status]> {
-  const { valid, rejected } = validateEntries(raw, Date.now(), () => nanoid(), pathPrefix);
+  // Redaction happens here, before the aggregator: storage, tail and patterns see redacted text.
+  const config = await loadConfig(env);
+  const { redaction } = config;
+  const { valid, rejected } = validateEntries(raw, Date.now(), () => nanoid(), pathPrefix, redaction);
   const results: IngestResult[] = [...rejected];
 
   const groups = new Map<string, { index: number; entry: NormalisedLogEntry }[]>();
@@ -47,7 +52,8 @@ export async function ingestEntries(env: Env, principal: Principal, raw: unknown
       });
       continue;
     }
-    const name = aggregatorName(v.entry.domain, v.entry.service);
+    // A hot service is spread over shards by id, so a retried id reaches the same shard.
+    const name = shardName(v.entry.domain, v.entry.service, shardOf(v.entry.id, shardCount(config, v.entry.service)));
     let g = groups.get(name);
     if (!g) groups.set(name, (g = []));
     g.push(v);
@@ -66,10 +72,16 @@ export async function ingestEntries(env: Env, principal: Principal, raw: unknown
     if (!groups.has(name)) groups.set(name, []);
   }
 
+  let retryAfterMs = 0;
   await Promise.all(
     [...groups].map(async ([name, group]) => {
       try {
         const outcome = await aggregator(env, name).ingest(group.map((g) => g.entry), rejectedBy.get(name));
+        if (outcome.rateLimited) {
+          retryAfterMs = Math.max(retryAfterMs, outcome.rateLimited.retryAfterMs);
+          const message = `service "${group[0].entry.service}" is over its ingest rate limit; retry later with the same ids`;
+          for (const g of group) results.push({ index: g.index, error: errorBody("rate_limited", message).error });
+        }
         outcome.entries.forEach((e, i) => {
           results.push(e.duplicate ? { index: group[i].index, id: e.id, duplicate: true } : { index: group[i].index, id: e.id });
         });
@@ -91,12 +103,17 @@ export async function ingestEntries(env: Env, principal: Principal, raw: unknown
   const errors = results.flatMap((r) => ("error" in r ? [r.error] : []));
   const codes = new Set(errors.map((e) => e.code));
   const [code, status]: [ErrorCode, Status] =
-    codes.size === 1 && codes.has("forbidden")
+    codes.size === 1 && codes.has("rate_limited")
+      ? ["rate_limited", 429]
+      : codes.size === 1 && codes.has("forbidden")
       ? ["forbidden", 403]
       : codes.size === 1 && codes.has("upstream_unavailable")
         ? ["upstream_unavailable", 503]
         : ["invalid_request", 400];
   const details = errors.flatMap((e) => e.details ?? []).slice(0, 100);
   const message = errors.length === 1 ? errors[0].message : `none of the ${errors.length} entries was accepted`;
+  if (status === 429) {
+    throw new ApiError("rate_limited", 429, message, undefined, { "retry-after": String(Math.max(1, Math.ceil(retryAfterMs / 1000))) });
+  }
   return [{ ...errorBody(code, message, details), ...response }, status];
 }

@@ -19,7 +19,7 @@ export const logRoutes = new Hono<AppEnv>();
  * and bounded by the cursor's timestamp (its own cursor can't follow ours). It is asked for
  * twice the page so rows sharing the cursor's timestamp don't crowd out the next ones.
  */
-async function coldSearch(client: DataServiceClient, q: SearchQuery, targets: Target[], order: "asc" | "desc", limit: number, after?: CursorPosition): Promise<StoredLogEntry[]> {
+async function coldSearch(client: DataServiceClient, q: SearchQuery, targets: Target[], order: "asc" | "desc", limit: number, after?: CursorPosition): Promise<Row[]> {
   const p = new URLSearchParams();
   const services = [...new Set(targets.map((t) => t.service))];
   if (services.length <= 100) p.set("service", services.join(","));
@@ -41,13 +41,24 @@ async function coldSearch(client: DataServiceClient, q: SearchQuery, targets: Ta
   } catch (err) {
     throw new ApiError("upstream_unavailable", 502, `data service search failed: ${(err as Error).message}`);
   }
-  const allowed = new Set(targets.map((t) => t.name));
-  return res.logs.filter(
-    (e) => allowed.has(`${e.domain}/${e.service}`) && (!after || comparePositions(positionOf(e), after, order) > 0),
-  );
+  const allowed = new Set(targets.map((t) => `${t.domain}/${t.service}`));
+  return res.logs
+    .filter((e) => allowed.has(`${e.domain}/${e.service}`))
+    .map(coldRow)
+    .filter((r) => !after || comparePositions(r.pos, after, order) > 0);
 }
 
-const positionOf = (e: StoredLogEntry): CursorPosition => ({ ts: e.timestamp, k: `${e.domain}/${e.service}`, seq: e.seq ?? 0 });
+/**
+ * A row's place in the merged order: (timestamp, source, seq). The source of a hot row is its
+ * aggregator (shard) name; rows from the data service get `<domain>/<service>~` so they never
+ * compare equal to a hot source.
+ */
+interface Row {
+  e: StoredLogEntry;
+  pos: CursorPosition;
+}
+const hotRow = (e: StoredLogEntry, source: string): Row => ({ e, pos: { ts: e.timestamp, k: source, seq: e.seq ?? 0 } });
+const coldRow = (e: StoredLogEntry): Row => ({ e, pos: { ts: e.timestamp, k: `${e.domain}/${e.service}~`, seq: e.seq ?? 0 } });
 
 logRoutes.get("/api/logs/search", async (c) => {
   const principal = await requireKey(c, "read");
@@ -68,21 +79,21 @@ logRoutes.get("/api/logs/search", async (c) => {
     const bound = after ? boundFor(after, t.name, order) : undefined;
     return aggregator(c.env, t.name).search({ filter, order, limit: limit + 1, after: bound });
   });
-  let rows = pages.flatMap((p) => p.logs);
+  let rows = pages.flatMap((p, i) => p.logs.map((e) => hotRow(e, targets[i].name)));
   // Older rows trimmed from the aggregators live in the data service: ask it too when the
   // query reaches back past what some aggregator trimmed, then merge and drop duplicates.
   const trimmedThrough = Math.max(0, ...pages.map((p) => p.trimmedThroughTs));
   const client = DataServiceClient.fromEnv(config, c.env);
   if (client && trimmedThrough > 0 && (q.start_time === undefined || q.start_time <= trimmedThrough) && targets.length > 0) {
     const cold = await coldSearch(client, q, targets, order, limit, after);
-    const seen = new Set(rows.map((r) => r.id));
-    rows = rows.concat(cold.filter((r) => !seen.has(r.id)));
+    const seen = new Set(rows.map((r) => r.e.id));
+    rows = rows.concat(cold.filter((r) => !seen.has(r.e.id)));
   }
-  const merged = rows.sort((a, b) => comparePositions(positionOf(a), positionOf(b), order));
-  const logs = merged.slice(0, limit);
-  const last = logs[logs.length - 1];
-  const next_cursor = merged.length > limit && last ? await encodeCursor(config.cursorSecret, order, filterKey, positionOf(last)) : null;
-  return c.json({ logs, next_cursor });
+  const merged = rows.sort((a, b) => comparePositions(a.pos, b.pos, order));
+  const page = merged.slice(0, limit);
+  const last = page[page.length - 1];
+  const next_cursor = merged.length > limit && last ? await encodeCursor(config.cursorSecret, order, filterKey, last.pos) : null;
+  return c.json({ logs: page.map((r) => r.e), next_cursor });
 });
 
 logRoutes.get("/api/logs/:id", async (c) => {

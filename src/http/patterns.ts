@@ -25,7 +25,7 @@ import type { Principal } from "../auth.js";
 import { aggregator } from "./aggregators.js";
 import { readJsonBody } from "./body.js";
 import { type AppContext, type AppEnv, parseQuery, requireKey } from "./context.js";
-import { FANOUT_CONCURRENCY, knownServices, resolveTargets } from "./targets.js";
+import { expandShards, FANOUT_CONCURRENCY, knownServices, resolveTargets } from "./targets.js";
 
 export const patternRoutes = new Hono<AppEnv>();
 
@@ -139,8 +139,8 @@ patternRoutes.post("/api/logs/patterns/learn", async (c) => {
   }
   const all = [...current.values()];
   await c.env.LOGS_KV.put(LEARNED_KEY, JSON.stringify(all));
-  const services = await knownServices(c.env);
-  await mapLimit(services, FANOUT_CONCURRENCY, (s) => aggregator(c.env, `${s.domain}/${s.service}`).setLearnedPatterns(all));
+  const targets = await expandShards(c.env, await knownServices(c.env));
+  await mapLimit(targets, FANOUT_CONCURRENCY, (t) => aggregator(c.env, t.name).setLearnedPatterns(all));
   const client = DataServiceClient.fromEnv(c.get("config"), c.env);
   if (client) {
     const res = await client.forward("POST", "/api/logs/patterns/learn", { patterns: parsed.data.patterns.map((p, i) => ({ ...p, id: learned[i].id })) });

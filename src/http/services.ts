@@ -7,7 +7,8 @@ import { evaluateErrorRate } from "../core/error-rate.js";
 import { addCounts, emptyCounts, type SeriesPoint } from "../core/rolling-counters.js";
 import { HOUR_MS, MINUTE_MS } from "../core/duration.js";
 import { ApiError } from "../errors.js";
-import { aggregatorName, DEFAULT_DOMAIN, SERVICE_NAME_RE } from "../schema/log-entry.js";
+import { DEFAULT_DOMAIN, SERVICE_NAME_RE } from "../schema/log-entry.js";
+import { shardNames } from "../core/sharding.js";
 import { ErrorRateQuery, StatsQuery } from "../schema/query.js";
 import type { StatsSnapshot } from "../../objects/log-aggregator.js";
 import { type AppContext, type AppEnv, parseQuery, requireKey } from "./context.js";
@@ -18,12 +19,26 @@ export const serviceRoutes = new Hono<AppEnv>();
 serviceRoutes.get("/api/services", async (c) => {
   const principal = await requireKey(c, "read");
   const targets = await resolveTargets(c.env, principal, {});
-  const services = await mapLimit(targets, FANOUT_CONCURRENCY, async (t) => {
-    const s = await aggregator(c.env, t.name).stats(MINUTE_MS, "1m");
-    return { service: t.service, domain: t.domain, first_seen: t.first_seen, last_seen: t.last_seen, counts: s.windows };
+  const snaps = await mapLimit(targets, FANOUT_CONCURRENCY, (t) => aggregator(c.env, t.name).stats(MINUTE_MS, "1m"));
+  // one row per domain/service, its shards summed
+  const rows = new Map<string, { service: string; domain: string; first_seen: number; last_seen: number; counts: Windows }>();
+  targets.forEach((t, i) => {
+    const key = `${t.domain}/${t.service}`;
+    const row = rows.get(key) ?? { service: t.service, domain: t.domain, first_seen: t.first_seen, last_seen: t.last_seen, counts: emptyWindows() };
+    row.counts = addWindows(row.counts, snaps[i].windows);
+    rows.set(key, row);
   });
-  return c.json({ services });
+  return c.json({ services: [...rows.values()] });
 });
+
+type Windows = StatsSnapshot["windows"];
+const WINDOW_NAMES = ["1m", "5m", "15m", "1h", "24h"] as const;
+const emptyWindows = (): Windows => ({ "1m": emptyCounts(), "5m": emptyCounts(), "15m": emptyCounts(), "1h": emptyCounts(), "24h": emptyCounts() });
+function addWindows(a: Windows, b: Windows): Windows {
+  const out = emptyWindows();
+  for (const w of WINDOW_NAMES) out[w] = addCounts(a[w], b[w]);
+  return out;
+}
 
 /** The aggregators of one service: the given domain, or every domain the registry knows. */
 async function serviceTargets(c: AppContext, domain: string | undefined): Promise<{ service: string; names: string[]; domains: string[] }> {
@@ -39,7 +54,8 @@ async function serviceTargets(c: AppContext, domain: string | undefined): Promis
     domains = (await knownServices(c.env)).filter((s) => s.service === service).map((s) => s.domain);
     if (domains.length === 0) domains = [DEFAULT_DOMAIN];
   }
-  return { service, domains, names: domains.map((d) => aggregatorName(d, service)) };
+  const config = c.get("config");
+  return { service, domains, names: domains.flatMap((d) => shardNames(config, d, service)) };
 }
 
 function sumSeries(all: SeriesPoint[][]): SeriesPoint[] {
@@ -65,8 +81,7 @@ serviceRoutes.get("/api/services/:service/stats", async (c) => {
   const resolution = q.resolution ?? "1m";
   const windowMs = Math.min(q.window ?? (resolution === "1s" ? 5 * MINUTE_MS : HOUR_MS), resolution === "1s" ? 5 * MINUTE_MS : 24 * HOUR_MS);
   const snaps: StatsSnapshot[] = await mapLimit(names, FANOUT_CONCURRENCY, (n) => aggregator(c.env, n).stats(windowMs, resolution));
-  const windows = { "1m": emptyCounts(), "5m": emptyCounts(), "15m": emptyCounts(), "1h": emptyCounts(), "24h": emptyCounts() };
-  for (const s of snaps) for (const w of Object.keys(windows) as (keyof typeof windows)[]) windows[w] = addCounts(windows[w], s.windows[w]);
+  const windows = snaps.reduce((acc, s) => addWindows(acc, s.windows), emptyWindows());
   return c.json({
     service,
     domain: domains.length === 1 ? domains[0] : "*",

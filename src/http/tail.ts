@@ -4,7 +4,8 @@
 // aggregators nobody listens to do no tail work at all.
 import { Hono } from "hono";
 import { ApiError } from "../errors.js";
-import { aggregatorName, LEVELS, type Level, SERVICE_NAME_RE } from "../schema/log-entry.js";
+import { LEVELS, type Level, SERVICE_NAME_RE } from "../schema/log-entry.js";
+import { shardNames } from "../core/sharding.js";
 import { decodeTailCursor, encodeTailCursor, type TailCursor, type TailFilter, TailQuery, type TailSubscription } from "../schema/tail.js";
 import { DEFAULT_DOMAIN } from "../schema/log-entry.js";
 import { type AppContext, type AppEnv, parseQuery, requireKey } from "./context.js";
@@ -52,10 +53,11 @@ async function plan(c: AppContext): Promise<TailPlan> {
     targets = services.flatMap((s) => {
       const seen = known.filter((k) => k.service === s).map((k) => k.domain);
       const ds = domains ?? [...new Set([DEFAULT_DOMAIN, ...seen])];
-      return ds.map((d) => aggregatorName(d, s));
+      return ds.flatMap((d) => shardNames(c.get("config"), d, s));
     });
   } else {
-    targets = known.filter((k) => principal.canAccess(k.service) && (!domains || domains.includes(k.domain))).map((k) => aggregatorName(k.domain, k.service));
+    const visible = known.filter((k) => principal.canAccess(k.service) && (!domains || domains.includes(k.domain)));
+    targets = visible.flatMap((k) => shardNames(c.get("config"), k.domain, k.service));
   }
   if (targets.length > MAX_TAIL_FANIN) {
     throw new ApiError("invalid_request", 400, `service: a tail spans at most ${MAX_TAIL_FANIN} services; name them with service=`, [{ path: "service", message: "too many services" }]);
@@ -64,7 +66,7 @@ async function plan(c: AppContext): Promise<TailPlan> {
   let cursor: TailCursor = {};
   if (q.since !== undefined) {
     if (/^\d{1,15}$/.test(q.since)) {
-      if (targets.length !== 1) throw new ApiError("invalid_request", 400, "since: a numeric since needs exactly one service; use a cursor", [{ path: "since", message: "ambiguous" }]);
+      if (targets.length !== 1) throw new ApiError("invalid_request", 400, "since: a numeric since needs exactly one unsharded service; use a cursor", [{ path: "since", message: "ambiguous" }]);
       cursor = { [targets[0]]: Number(q.since) };
     } else {
       const decoded = decodeTailCursor(q.since);
@@ -103,6 +105,7 @@ tailRoutes.get("/api/tail", async (c) => {
   server.accept();
   const cursor: TailCursor = { ...p.cursor };
   const upstreams: WebSocket[] = [];
+  let waitingReady = p.targets.length;
   const closeAll = (code = 1000, reason = "closed") => {
     for (const u of upstreams) {
       try {
@@ -125,8 +128,13 @@ tailRoutes.get("/api/tail", async (c) => {
     ws.addEventListener("message", (e) => {
       if (typeof e.data !== "string" || e.data === "pong") return;
       const frame = JSON.parse(e.data) as { type: string; cursor?: string };
-      if (frame.type === "logs" && frame.cursor) Object.assign(cursor, decodeTailCursor(frame.cursor));
+      if ((frame.type === "logs" || frame.type === "ready") && frame.cursor) Object.assign(cursor, decodeTailCursor(frame.cursor));
       try {
+        // one "ready" for the client, once every aggregator has said where it stands
+        if (frame.type === "ready") {
+          if (--waitingReady === 0) server.send(JSON.stringify({ type: "ready", cursor: encodeTailCursor(cursor) }));
+          return;
+        }
         server.send(frame.type === "logs" ? JSON.stringify({ ...frame, cursor: encodeTailCursor(cursor) }) : e.data);
       } catch {
         closeAll();

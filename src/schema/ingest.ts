@@ -3,6 +3,7 @@
 import type { ErrorBody, ErrorDetail } from "../errors.js";
 import { errorBody, zodDetails } from "../errors.js";
 import { LogEntryInput, type NormalisedLogEntry, normaliseEntry } from "./log-entry.js";
+import { redactEntry, type RedactionOptions } from "../core/redact.js";
 
 export const MAX_BATCH_ENTRIES = 1000;
 
@@ -39,7 +40,11 @@ export function entriesOf(body: unknown, allowSingle: boolean): unknown[] | Erro
   return logs;
 }
 
-export function validateEntries(raw: unknown[], receivedAt: number, makeId: () => string, pathPrefix = "logs"): {
+/**
+ * Validates, redacts (when `redaction` is given) and normalises each entry. Redaction runs
+ * before normalisation, so a secret straddling the message size cut is still caught.
+ */
+export function validateEntries(raw: unknown[], receivedAt: number, makeId: () => string, pathPrefix = "logs", redaction?: RedactionOptions): {
   valid: ValidEntry[];
   rejected: RejectedEntry[];
 } {
@@ -48,10 +53,11 @@ export function validateEntries(raw: unknown[], receivedAt: number, makeId: () =
   raw.forEach((item, index) => {
     const r = LogEntryInput.safeParse(item);
     if (r.success) {
-      valid.push({ index, entry: normaliseEntry(r.data, receivedAt, makeId) });
+      valid.push({ index, entry: normaliseEntry(redaction ? redactEntry(r.data, redaction) : r.data, receivedAt, makeId) });
       return;
     }
-    const details = zodDetails(r.error, `${pathPrefix}.${index}`);
+    // pathPrefix "" is POST /api/logs with one bare entry: its paths are the body's own ("level")
+    const details = zodDetails(r.error, pathPrefix === "" ? "" : `${pathPrefix}.${index}`);
     rejected.push({ index, error: errorBody("invalid_request", details.map((d) => `${d.path}: ${d.message}`).join("; ").slice(0, 500), details).error });
   });
   return { valid, rejected };

@@ -42,7 +42,9 @@ export function decodeTailCursor(text: string): TailCursor | undefined {
     if (typeof obj !== "object" || obj === null || Array.isArray(obj)) return undefined;
     const out: TailCursor = {};
     for (const [k, v] of Object.entries(obj)) {
-      const [domain, service, extra] = k.split("/");
+      // "<domain>/<service>" or, for a shard, "<domain>/<service>#<n>"
+      const [domain, aggregator, extra] = k.split("/");
+      const service = aggregator?.replace(/#\d{1,2}$/, "");
       if (!domain || !service || extra !== undefined || !SERVICE_NAME_RE.test(service)) return undefined;
       if (typeof v !== "number" || !Number.isInteger(v) || v < 0) return undefined;
       out[k] = v;

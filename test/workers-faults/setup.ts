@@ -11,7 +11,14 @@ export const fake = {
   calls: [] as string[][], // ids of every batch call received, in order
   failure: "none" as Failure,
   refuseIds: new Set<string>(),
+  /** webhook bodies that were answered 2xx, and how many attempts to fail before that */
+  hooks: [] as { state: string; previous: string; id: string; check_id: string; rate: number; total: number; errors: number }[],
+  hookAttempts: 0,
+  hookFailFirst: 0,
   reset() {
+    this.hooks.length = 0;
+    this.hookAttempts = 0;
+    this.hookFailFirst = 0;
     this.stored.clear();
     this.calls.length = 0;
     this.failure = "none";
@@ -20,6 +27,16 @@ export const fake = {
 };
 
 export const server = setupServer(
+  // mined patterns are upserted after each flush; this fake only acknowledges them
+  http.post("http://data.test/api/logs/patterns/learn", () => HttpResponse.json({ created: 0, updated: 0, patterns: [] })),
+  // /health probes the service with a GET of an unknown id: 404 means reachable
+  http.get("http://data.test/api/logs/:id", () => HttpResponse.json({ error: { code: "not_found", message: "no such log" } }, { status: 404 })),
+  http.post("http://hooks.test/alert", async ({ request }) => {
+    fake.hookAttempts++;
+    if (fake.hookAttempts <= fake.hookFailFirst) return new HttpResponse("down", { status: 500 });
+    fake.hooks.push((await request.json()) as (typeof fake.hooks)[number]);
+    return new HttpResponse(null, { status: 204 });
+  }),
   http.post("http://data.test/api/logs/batch", async ({ request }) => {
     if (request.headers.get("authorization") !== "Bearer test-data-service-key") {
       return HttpResponse.json({ error: { code: "unauthorized", message: "bad key" } }, { status: 401 });

@@ -1,0 +1,223 @@
+// GET /openapi.json (no key): an OpenAPI 3.1 document generated from the zod schemas in
+// src/schema with zod v4's `z.toJSONSchema()`, so the document cannot drift from the validators.
+// Request bodies and query parameters are described as the client sends them (`io: "input"`),
+// responses as the Worker produces them. Only the route table (method, path, scope, summary) is
+// written here. `buildOpenApiDocument()` is pure: test/unit/openapi.test.ts validates it in Node
+// (the validator compiles JSON Schema with `new Function`, which workerd forbids).
+import { Hono } from "hono";
+import { z } from "zod";
+import type { ErrorBody } from "../errors.js";
+import { AggregateQuery, AnalyzePatternsRequest, CustomAnalyticsQuery, PatternsAnalyticsQuery, SimilarPatternsQuery, SummaryQuery } from "../schema/analytics.js";
+import {
+  AggregateResponse,
+  AnalyzePatternsResponse,
+  CleanupQuery,
+  CleanupResponse,
+  CustomAnalyticsResponse,
+  LearnPatternsResponse,
+  PatternsAnalyticsResponse,
+  SearchResponse,
+  SimilarPatternsResponse,
+  SummaryResponse,
+} from "../schema/data-service.js";
+import type { IngestResponse } from "../schema/ingest.js";
+import { LogEntryInput, Metadata, StoredLogEntry, Timestamp } from "../schema/log-entry.js";
+import { OtlpAnyValue, OtlpKeyValue, OtlpLogsRequestDocument, OtlpLogsResponse } from "../schema/otlp.js";
+import { LearnPatternsRequest } from "../schema/pattern.js";
+import { ErrorRateQuery, SearchQuery, StatsQuery } from "../schema/query.js";
+import { TailQuery } from "../schema/tail.js";
+import type { AppEnv } from "./context.js";
+
+export const openapiRoutes = new Hono<AppEnv>();
+
+let cached: string | undefined;
+openapiRoutes.get("/openapi.json", (c) => {
+  cached ??= JSON.stringify(buildOpenApiDocument());
+  return c.body(cached, 200, { "content-type": "application/json; charset=utf-8", "access-control-allow-origin": "*" });
+});
+
+// The error body and the ingest answer are TypeScript interfaces in src/errors.ts and
+// src/schema/ingest.ts; these schemas describe them, and the type checks below fail to compile
+// if the two ever differ.
+const ErrorCodeSchema = z.enum([
+  "unauthorized",
+  "forbidden",
+  "invalid_json",
+  "invalid_request",
+  "not_found",
+  "payload_too_large",
+  "unsupported_media_type",
+  "rate_limited",
+  "upstream_unavailable",
+  "invalid_config",
+  "internal",
+]);
+const ErrorObject = z.object({
+  code: ErrorCodeSchema,
+  message: z.string(),
+  details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+export const ErrorBodySchema = z.object({ error: ErrorObject });
+export const IngestResponseSchema = z.object({
+  accepted: z.number().int().min(0),
+  rejected: z.number().int().min(0),
+  results: z.array(
+    z.union([z.object({ index: z.number().int(), id: z.string(), duplicate: z.literal(true).optional() }), z.object({ index: z.number().int(), error: ErrorObject })]),
+  ),
+});
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const sameError: Same<z.infer<typeof ErrorBodySchema>, ErrorBody> = true;
+const sameIngest: Same<z.infer<typeof IngestResponseSchema>, IngestResponse> = true;
+void sameError;
+void sameIngest;
+
+const Scope = z.enum(["ingest", "read", "admin"]);
+type Scope = z.infer<typeof Scope>;
+
+interface Route {
+  method: "get" | "post" | "delete";
+  path: string;
+  scope: Scope | null;
+  summary: string;
+  query?: z.ZodType;
+  body?: z.ZodType;
+  /** status → schema (undefined: no JSON schema, e.g. text) */
+  ok?: [number, z.ZodType | "text" | "html"];
+  tokenQuery?: boolean;
+}
+
+const BatchRequest = z.object({ logs: z.array(LogEntryInput).min(1).max(1000) });
+
+const ROUTES: Route[] = [
+  { method: "post", path: "/api/logs", scope: "ingest", summary: "Ingest one entry, or { logs: [...] }", body: z.union([LogEntryInput, BatchRequest]), ok: [202, IngestResponseSchema] },
+  { method: "post", path: "/api/logs/batch", scope: "ingest", summary: "Ingest up to 1000 entries / 1 MiB; valid entries are stored even when others fail", body: BatchRequest, ok: [202, IngestResponseSchema] },
+  { method: "post", path: "/v1/logs", scope: "ingest", summary: "OTLP/HTTP logs, JSON encoding (see README, OpenTelemetry)", body: OtlpLogsRequestDocument, ok: [200, OtlpLogsResponse] },
+  { method: "get", path: "/api/logs/search", scope: "read", summary: "Search logs (recent from the aggregators, older from the data service)", query: SearchQuery, ok: [200, SearchResponse] },
+  { method: "get", path: "/api/logs/{id}", scope: "read", summary: "One stored entry, hot or persisted", ok: [200, StoredLogEntry] },
+  { method: "delete", path: "/api/logs/cleanup", scope: "admin", summary: "Retention: delete logs older than a bound", query: CleanupQuery, ok: [200, CleanupResponse] },
+  { method: "get", path: "/api/logs/analytics/summary", scope: "read", summary: "Counts by level, service, category and time bucket", query: SummaryQuery, ok: [200, SummaryResponse] },
+  { method: "get", path: "/api/logs/aggregate", scope: "read", summary: "Counts grouped by fields and time bucket", query: AggregateQuery, ok: [200, AggregateResponse] },
+  { method: "post", path: "/api/logs/analytics/custom", scope: "read", summary: "Custom analytics query (never raw SQL)", body: CustomAnalyticsQuery, ok: [200, CustomAnalyticsResponse] },
+  { method: "get", path: "/api/logs/analytics/patterns", scope: "read", summary: "Patterns with frequencies and trends", query: PatternsAnalyticsQuery, ok: [200, PatternsAnalyticsResponse] },
+  { method: "post", path: "/api/logs/patterns/learn", scope: "admin", summary: "Teach named patterns", body: LearnPatternsRequest, ok: [200, LearnPatternsResponse] },
+  { method: "get", path: "/api/logs/patterns/similar", scope: "read", summary: "Patterns similar to a message or pattern", query: SimilarPatternsQuery, ok: [200, SimilarPatternsResponse] },
+  { method: "post", path: "/api/logs/analyze/patterns", scope: "read", summary: "Patterns with new/spiking flags", body: AnalyzePatternsRequest, ok: [200, AnalyzePatternsResponse] },
+  { method: "get", path: "/api/services", scope: "read", summary: "Known services/domains with last_seen and live counts" },
+  { method: "get", path: "/api/services/{service}/stats", scope: "read", summary: "Rolling per-level counters and series", query: StatsQuery },
+  { method: "get", path: "/api/services/{service}/error-rate", scope: "read", summary: "Error rate over a window: 200 when ok, 503 when breached", query: ErrorRateQuery },
+  { method: "get", path: "/api/tail", scope: "read", summary: "Live tail (WebSocket upgrade)", query: TailQuery, tokenQuery: true },
+  { method: "post", path: "/api/admin/flush", scope: "admin", summary: "Flush now to KV and the data service" },
+  { method: "get", path: "/metrics", scope: "read", summary: "Prometheus text format", ok: [200, "text"] },
+  { method: "get", path: "/health", scope: null, summary: "200 whenever the Worker runs; reports the data service, backlog and dead letters" },
+  { method: "get", path: "/openapi.json", scope: null, summary: "This document" },
+  { method: "get", path: "/", scope: null, summary: "Live dashboard (asks for a read key)", ok: [200, "html"] },
+];
+
+type JsonSchema = Record<string, unknown>;
+
+/** zod → JSON Schema (2020-12, which OpenAPI 3.1 uses): one registry per direction, every
+ * schema a component, references as #/components/schemas/<id>. */
+function generate(entries: Map<z.ZodType, string>, io: "input" | "output"): Record<string, JsonSchema> {
+  const reg = z.registry<{ id: string }>();
+  for (const [s, id] of entries) reg.add(s, { id });
+  const out = z.toJSONSchema(reg, {
+    io,
+    unrepresentable: "any",
+    uri: (id) => `#/components/schemas/${id}`,
+    override: (ctx) => {
+      // Transforms have no JSON Schema of their own; say what they accept.
+      if (ctx.zodSchema === Timestamp) Object.assign(ctx.jsonSchema, { anyOf: [{ type: "integer", description: "ms since epoch (>= 1e11)" }, { type: "string", format: "date-time" }] });
+      if (ctx.zodSchema === Metadata) Object.assign(ctx.jsonSchema, { type: "object", description: "≤ 16 KiB serialised, depth ≤ 8; keys __proto__, constructor, prototype are refused" });
+    },
+  }) as unknown as { schemas: Record<string, JsonSchema> };
+  for (const schema of Object.values(out.schemas)) {
+    delete schema.$schema;
+    delete schema.$id;
+  }
+  return out.schemas;
+}
+
+const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
+const operationId = (r: Route) => `${r.method}${r.path.replace(/[^A-Za-z0-9]+(.)?/g, (_, ch: string | undefined) => (ch ? ch.toUpperCase() : ""))}`;
+
+export function buildOpenApiDocument(): Record<string, unknown> {
+  // Shared schemas keep readable names; a route's own query/body/response is named after it.
+  const inputs = new Map<z.ZodType, string>([
+    [OtlpAnyValue, "OtlpAnyValue"],
+    [OtlpKeyValue, "OtlpKeyValue"],
+    [LogEntryInput, "LogEntryInput"],
+    [OtlpLogsRequestDocument, "OtlpLogsRequest"],
+  ]);
+  const outputs = new Map<z.ZodType, string>([
+    [StoredLogEntry, "StoredLogEntry"],
+    [ErrorBodySchema, "Error"],
+    [IngestResponseSchema, "IngestResponse"],
+    [OtlpLogsResponse, "OtlpLogsResponse"],
+  ]);
+  const cap = (id: string) => id[0].toUpperCase() + id.slice(1);
+  for (const r of ROUTES) {
+    const id = cap(operationId(r));
+    if (r.query && !inputs.has(r.query)) inputs.set(r.query, `${id}Query`);
+    if (r.body && !inputs.has(r.body)) inputs.set(r.body, `${id}Request`);
+    const ok = r.ok?.[1];
+    if (ok && typeof ok !== "string" && !outputs.has(ok)) outputs.set(ok, `${id}Response`);
+  }
+  const schemas = { ...generate(inputs, "input"), ...generate(outputs, "output") };
+
+  const errorResponse = (description: string) => ({ description, content: { "application/json": { schema: ref("Error") } } });
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const r of ROUTES) {
+    const parameters: unknown[] = [];
+    for (const m of r.path.matchAll(/\{(\w+)\}/g)) parameters.push({ name: m[1], in: "path", required: true, schema: { type: "string" } });
+    if (r.query) {
+      // Query parameters are the properties of the query schema, each described by it.
+      const qs = schemas[inputs.get(r.query)!];
+      const required = new Set((qs.required ?? []) as string[]);
+      for (const [name, schema] of Object.entries((qs.properties ?? {}) as Record<string, JsonSchema>)) {
+        parameters.push({ name, in: "query", required: required.has(name), schema });
+      }
+    }
+    const responses: Record<string, unknown> = {};
+    const [status, ok] = r.ok ?? [200, undefined];
+    if (ok === "text") responses[status] = { description: "OK", content: { "text/plain": { schema: { type: "string" } } } };
+    else if (ok === "html") responses[status] = { description: "OK", content: { "text/html": { schema: { type: "string" } } } };
+    else if (ok) responses[status] = { description: "OK", content: { "application/json": { schema: ref(outputs.get(ok)!) } } };
+    else responses[status] = { description: "OK", content: { "application/json": { schema: { type: "object" } } } };
+    if (r.body || r.query) responses["400"] = errorResponse("invalid_request or invalid_json; details name each failing path");
+    if (r.scope) {
+      responses["401"] = errorResponse("missing or unknown key");
+      responses["403"] = errorResponse(`the key lacks the "${r.scope}" scope or may not touch the service`);
+    }
+    if (r.body) {
+      responses["413"] = errorResponse("payload_too_large");
+      responses["415"] = errorResponse("unsupported_media_type (Content-Type must be application/json)");
+    }
+    responses["500"] = errorResponse("invalid_config or internal");
+    const op: Record<string, unknown> = { operationId: operationId(r), summary: r.summary, responses };
+    op.security = !r.scope ? [] : r.tokenQuery ? [{ bearer: [] }, { apiKey: [] }, { token: [] }] : [{ bearer: [] }, { apiKey: [] }];
+    if (r.scope) op["x-scope"] = r.scope;
+    if (parameters.length > 0) op.parameters = parameters;
+    if (r.body) op.requestBody = { required: true, content: { "application/json": { schema: ref(inputs.get(r.body)!) } } };
+    (paths[r.path] ??= {})[r.method] = op;
+  }
+
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "edge-logger",
+      version: "0.1.0",
+      description: "Log ingest, search, live counters, patterns and tail on Cloudflare Workers. Errors are always { error: { code, message, details } }.",
+    },
+    servers: [{ url: "/" }],
+    security: [{ bearer: [] }, { apiKey: [] }],
+    components: {
+      schemas,
+      securitySchemes: {
+        bearer: { type: "http", scheme: "bearer", description: "Authorization: Bearer <key> (scopes ingest, read, admin)" },
+        apiKey: { type: "apiKey", in: "header", name: "X-API-Key" },
+        token: { type: "apiKey", in: "query", name: "token", description: "read key for browsers and WebSocket clients" },
+      },
+    },
+    paths,
+  };
+}
