@@ -6,6 +6,7 @@
 // (the validator compiles JSON Schema with `new Function`, which workerd forbids).
 import { Hono } from "hono";
 import { z } from "zod";
+import { CheckInput } from "../schema/checks.js";
 import type { ErrorBody } from "../errors.js";
 import { AggregateQuery, AnalyzePatternsRequest, CustomAnalyticsQuery, PatternsAnalyticsQuery, SimilarPatternsQuery, SummaryQuery } from "../schema/analytics.js";
 import {
@@ -107,6 +108,12 @@ const ROUTES: Route[] = [
   { method: "get", path: "/api/services/{service}/error-rate", scope: "read", summary: "Error rate over a window: 200 when ok, 503 when breached", query: ErrorRateQuery },
   { method: "get", path: "/api/tail", scope: "read", summary: "Live tail (WebSocket upgrade)", query: TailQuery, tokenQuery: true },
   { method: "post", path: "/api/admin/flush", scope: "admin", summary: "Flush now to KV and the data service" },
+  { method: "get", path: "/api/admin/dead-letters", scope: "admin", summary: "Entries the data service refused for good" },
+  { method: "post", path: "/api/admin/dead-letters/replay", scope: "admin", summary: "Move dead letters back into the outbox" },
+  { method: "post", path: "/api/checks", scope: "admin", summary: "Store an error-rate check with a webhook", body: CheckInput },
+  { method: "get", path: "/api/checks", scope: "read", summary: "Stored checks with their state" },
+  { method: "get", path: "/api/checks/{id}", scope: "read", summary: "One stored check" },
+  { method: "delete", path: "/api/checks/{id}", scope: "admin", summary: "Delete a stored check" },
   { method: "get", path: "/metrics", scope: "read", summary: "Prometheus text format", ok: [200, "text"] },
   { method: "get", path: "/health", scope: null, summary: "200 whenever the Worker runs; reports the data service, backlog and dead letters" },
   { method: "get", path: "/openapi.json", scope: null, summary: "This document" },
