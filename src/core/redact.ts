@@ -15,8 +15,9 @@
 //
 // Every rule runs in time linear in the input: each regex either has bounded quantifiers or
 // ends in a greedy run with no mandatory tail (candidates are then checked in code), and the
-// e-mail and PEM scanners are hand-written. Redaction is idempotent (markers contain nothing a
-// rule matches) and keeps fields within LIMITS (a marker can be longer than what it replaces).
+// e-mail and PEM scanners are hand-written. Redaction is idempotent (passes repeat until nothing
+// changes, see redactText) and keeps fields within LIMITS (a marker can be longer than what it
+// replaces). Decisions (no "redacted" flag, what is not covered) are in README "Security".
 import { LIMITS, truncateUtf8, utf8Length } from "../schema/log-entry.js";
 
 export const REDACT_RULES = ["email", "card", "secret", "url_password", "ip"] as const;

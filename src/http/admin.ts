@@ -9,6 +9,7 @@ import type { Env } from "../env.js";
 import { ApiError, invalidRequest } from "../errors.js";
 import { CleanupQuery, CleanupResponse } from "../schema/data-service.js";
 import { SERVICE_NAME_RE } from "../schema/log-entry.js";
+import { Limit } from "../schema/query.js";
 import { loadConfig } from "../config.js";
 import { aggregator } from "./aggregators.js";
 import { type AppEnv, parseQuery, requireKey } from "./context.js";
@@ -16,7 +17,7 @@ import { expandShards, FANOUT_CONCURRENCY, knownServices, resolveTargets } from 
 
 export const adminRoutes = new Hono<AppEnv>();
 
-const ServiceParam = z.object({ service: z.string().regex(SERVICE_NAME_RE).optional(), limit: z.string().regex(/^\d{1,4}$/).optional() }).strict();
+const ServiceParam = z.object({ service: z.string().regex(SERVICE_NAME_RE).optional(), limit: Limit.optional() }).strict();
 
 adminRoutes.post("/api/admin/flush", async (c) => {
   const principal = await requireKey(c, "admin");
@@ -37,7 +38,7 @@ adminRoutes.get("/api/admin/dead-letters", async (c) => {
   const principal = await requireKey(c, "admin");
   const q = parseQuery(c, ServiceParam);
   const targets = await resolveTargets(c.env, principal, { services: q.service ? [q.service] : undefined });
-  const limit = Math.min(Number(q.limit ?? 100), 1000);
+  const limit = q.limit ?? 100;
   const lists = await mapLimit(targets, FANOUT_CONCURRENCY, (t) => aggregator(c.env, t.name).listDeadLetters(limit));
   return c.json({ dead_letters: lists.flat().slice(0, limit) });
 });
@@ -46,7 +47,7 @@ adminRoutes.post("/api/admin/dead-letters/replay", async (c) => {
   const principal = await requireKey(c, "admin");
   const q = parseQuery(c, ServiceParam);
   const targets = await resolveTargets(c.env, principal, { services: q.service ? [q.service] : undefined });
-  const limit = Math.min(Number(q.limit ?? 1000), 1000);
+  const limit = q.limit ?? 1000;
   const r = await mapLimit(targets, FANOUT_CONCURRENCY, (t) => aggregator(c.env, t.name).replayDeadLetters(limit));
   return c.json({ replayed: r.reduce((a, x) => a + x.replayed, 0) });
 });

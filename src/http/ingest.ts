@@ -47,7 +47,7 @@ export async function ingestEntries(env: Env, principal: Principal, raw: unknown
       results.push({
         index: v.index,
         error: errorBody("forbidden", `this key may not write to service "${v.entry.service}"`, [
-          { path: [pathPrefix, v.index, "service"].filter((p) => p !== "").join("."), message: "not allowed for this key" },
+          { path: pathPrefix === "" ? "service" : `${pathPrefix}.${v.index}.service`, message: "not allowed for this key" },
         ]).error,
       });
       continue;

@@ -5,16 +5,18 @@
 // summed into one series per domain/service (a series must not repeat a label set). An
 // aggregator that does not answer is left out of this scrape and counted in `logger_scrape_errors`.
 import { Hono } from "hono";
+import { z } from "zod";
 import type { AggregatorMetrics } from "../../objects/log-aggregator.js";
 import { mapLimit } from "../core/concurrency.js";
 import { aggregator } from "./aggregators.js";
-import { type AppEnv, requireKey } from "./context.js";
+import { type AppEnv, parseQuery, requireKey } from "./context.js";
 import { FANOUT_CONCURRENCY, resolveTargets } from "./targets.js";
 
 export const metricsRoutes = new Hono<AppEnv>();
 
 metricsRoutes.get("/metrics", async (c) => {
   const principal = await requireKey(c, "read");
+  parseQuery(c, z.object({}).strict()); // no parameters: a typo is 400, not a silent default
   const targets = await resolveTargets(c.env, principal, {});
   let errors = 0;
   const all = await mapLimit(targets, FANOUT_CONCURRENCY, async (t) => {

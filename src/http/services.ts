@@ -2,6 +2,7 @@
 // Without `domain`, a service's numbers are summed over every domain it was seen in.
 import { aggregator } from "./aggregators.js";
 import { Hono } from "hono";
+import { z } from "zod";
 import { mapLimit } from "../core/concurrency.js";
 import { evaluateErrorRate } from "../core/error-rate.js";
 import { addCounts, emptyCounts, type SeriesPoint } from "../core/rolling-counters.js";
@@ -18,6 +19,7 @@ export const serviceRoutes = new Hono<AppEnv>();
 
 serviceRoutes.get("/api/services", async (c) => {
   const principal = await requireKey(c, "read");
+  parseQuery(c, z.object({}).strict()); // no parameters: a typo is 400, not a silent default
   const targets = await resolveTargets(c.env, principal, {});
   const snaps = await mapLimit(targets, FANOUT_CONCURRENCY, (t) => aggregator(c.env, t.name).stats(MINUTE_MS, "1m"));
   // one row per domain/service, its shards summed

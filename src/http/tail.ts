@@ -115,10 +115,22 @@ tailRoutes.get("/api/tail", async (c) => {
       }
     }
   };
+  let clientClosed = false;
   server.addEventListener("message", (e) => {
     if (e.data === "ping") server.send("pong");
+    // the same bound as a single-service tail: clients only ping
+    else if (typeof e.data !== "string" || e.data.length > 1024) server.close(1009, "message too large");
   });
-  server.addEventListener("close", () => closeAll());
+  server.addEventListener("close", (e) => {
+    clientClosed = true;
+    closeAll();
+    // answer the client's close with its own code (1005/1006/1015 may not be sent)
+    try {
+      server.close([1005, 1006, 1015].includes(e.code) ? 1000 : e.code, "bye");
+    } catch {
+      // already closed
+    }
+  });
   for (const name of p.targets) {
     const res = await subscribe(c, name, sub(name));
     const ws = res.webSocket;
@@ -141,6 +153,7 @@ tailRoutes.get("/api/tail", async (c) => {
       }
     });
     ws.addEventListener("close", () => {
+      if (clientClosed) return; // we closed the upstreams ourselves
       try {
         server.close(1011, "upstream closed");
       } catch {

@@ -220,7 +220,8 @@ export const DEFAULT_DOMAIN = "default";
  * module stays free of randomness (tests pass a counter).
  */
 export function normaliseEntry(input: LogEntryInput, receivedAt: number, makeId: () => string): NormalisedLogEntry {
-  const message = truncateUtf8(input.message, LIMITS.messageBytes);
+  // Lone surrogates become U+FFFD here, once, so storage, search and tail all agree.
+  const message = truncateUtf8(input.message.toWellFormed(), LIMITS.messageBytes);
   const entry: NormalisedLogEntry = {
     id: input.id ?? makeId(),
     timestamp: input.timestamp ?? receivedAt,
@@ -230,13 +231,13 @@ export function normaliseEntry(input: LogEntryInput, receivedAt: number, makeId:
     service: input.service,
     domain: input.domain ?? DEFAULT_DOMAIN,
   };
-  if (message.length !== input.message.length) entry.truncated = true;
+  if (message.length !== input.message.length && utf8Length(input.message) > LIMITS.messageBytes) entry.truncated = true;
   if (input.user_id !== undefined) entry.user_id = input.user_id;
   if (input.session_id !== undefined) entry.session_id = input.session_id;
   if (input.request_id !== undefined) entry.request_id = input.request_id;
   if (input.metadata !== undefined) entry.metadata = input.metadata;
   if (input.context !== undefined) entry.context = input.context;
-  if (input.stack_trace !== undefined) entry.stack_trace = input.stack_trace;
+  if (input.stack_trace !== undefined) entry.stack_trace = input.stack_trace.toWellFormed();
   if (input.category !== undefined) entry.category = input.category;
   if (input.priority !== undefined) entry.priority = input.priority;
   return entry;

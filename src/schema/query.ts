@@ -2,7 +2,7 @@
 // parsed `LogFilter` and trusts it.
 import { z } from "zod";
 import { parseDuration } from "../core/duration.js";
-import { CATEGORIES, LEVELS, type Level, parseTimestamp, SERVICE_NAME_RE } from "./log-entry.js";
+import { CATEGORIES, DomainName, LEVELS, type Level, parseTimestamp, SERVICE_NAME_RE } from "./log-entry.js";
 
 const commaList = <T extends z.ZodTypeAny>(item: T, what: string) =>
   z
@@ -124,7 +124,7 @@ export function toLogFilter(q: SearchQuery): LogFilter {
 
 export const StatsQuery = z
   .object({
-    domain: z.string().min(1).max(253).optional(),
+    domain: DomainName.optional(),
     resolution: z.enum(["1s", "1m"]).optional(),
     window: Window(86_400_000).optional(),
   })
@@ -132,7 +132,7 @@ export const StatsQuery = z
 
 export const ErrorRateQuery = z
   .object({
-    domain: z.string().min(1).max(253).optional(),
+    domain: DomainName.optional(),
     window: Window(86_400_000).optional(),
     threshold: z
       .string()

@@ -373,3 +373,42 @@ describe("bad input: valid neighbours in the same batch are stored", () => {
     expect(code).toBe(1009);
   });
 });
+
+describe("gaps found by this suite, now closed", () => {
+  it("stores a lone surrogate as U+FFFD, identically for get-by-id and search", async () => {
+    const service = uniqueService("lone");
+    const message = `lone${String.fromCharCode(0xd800)} ok`;
+    expect((await ingest([{ id: `${service}-1`, level: "info", message, service }])).status).toBe(202);
+    const got = await getJson(`/api/logs/${service}-1`);
+    expect(got.body.message).toBe("lone\ufffd ok");
+    const found = await getJson(`/api/logs/search?service=${service}`);
+    expect(found.body.logs[0].message).toBe("lone\ufffd ok");
+  });
+
+  it("rejects malformed domains on stats and error-rate instead of creating aggregators", async () => {
+    for (const path of ["/api/services/api/stats?domain=a%2Fb", "/api/services/api/stats?domain=%20%20", "/api/services/api/error-rate?domain=.."]) {
+      const r = await getJson(path);
+      expect(r.status, path).toBe(400);
+      expect(r.body.error.details[0].path).toBe("domain");
+    }
+  });
+
+  it("rejects out-of-range dead-letter limits and unknown parameters on /metrics and /api/services", async () => {
+    for (const [path, param] of [
+      ["/api/admin/dead-letters?limit=0", "limit"],
+      ["/api/admin/dead-letters?limit=5000", "limit"],
+      ["/metrics?bogus=1", "bogus"],
+      ["/api/services?bogus=1", "bogus"],
+    ]) {
+      const r = await getJson(path, KEYS.admin);
+      expect(r.status, path).toBe(400);
+      expect(r.body.error.details[0].path, path).toBe(param);
+    }
+  });
+
+  it("reports a forbidden single entry at path service", async () => {
+    const r = await call("/api/logs", { method: "POST", key: KEYS.ingestApiOnly, json: { level: "info", message: "m", service: uniqueService("nope") } });
+    expect(r.status).toBe(403);
+    expect(((await r.json()) as { error: { details: { path: string }[] } }).error.details[0].path).toBe("service");
+  });
+});
