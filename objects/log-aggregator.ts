@@ -14,7 +14,7 @@ import { TokenBucket } from "../src/core/token-bucket.js";
 import { DataServiceClient } from "../src/data-service-client.js";
 import { comparePositions } from "../src/core/cursor.js";
 import { matchesFilter } from "../src/core/log-filter.js";
-import { FlushPipeline, type FlushReport, type FlushState, loadFlushState, saveFlushState } from "./flush-pipeline.js";
+import { FlushPipeline, KV_CHUNK_ROWS, type FlushReport, type FlushState, loadFlushState, saveFlushState } from "./flush-pipeline.js";
 import * as store from "./log-store.js";
 import { CHECK_INTERVAL_MS, CheckRunner } from "./check-runner.js";
 import { type Check, MAX_CHECKS_PER_SERVICE } from "../src/schema/checks.js";
@@ -43,6 +43,8 @@ export interface SearchPage {
   logs: StoredLogEntry[];
   /** newest timestamp among rows trimmed from this aggregator (0 = none): older rows may live only in the data service */
   trimmedThroughTs: number;
+  /** a text search stopped at its scan budget here: rows beyond were not examined */
+  scannedThrough?: { ts: number; seq: number };
 }
 
 /** What the aggregator reports to /health, /metrics and the admin API. */
@@ -99,6 +101,8 @@ export interface AggregatorMetrics {
 }
 
 export const SNAPSHOT_INTERVAL_MS = 5_000;
+/** Least time between two flushes triggered early by a full backlog. */
+export const EARLY_FLUSH_GAP_MS = 1_000;
 /** How often the alarm trims hot rows when nothing else is due. */
 export const TRIM_INTERVAL_MS = 10 * 60_000;
 /** KV-only phase: at most this many archived chunks are read for one search page. */
@@ -198,24 +202,33 @@ export class LogAggregator extends DurableObject<Env> {
     // Duplicates are found before mining, so the miner sees each stored row exactly once (a
     // restart replays stored rows; the live miner must have seen the same sequence).
     const existing = store.existingIds(sql, entries.map((e) => e.id));
+    const accepted: { e: NormalisedLogEntry; patternId: string }[] = [];
     for (const e of entries) {
-      if (existing.has(e.id)) {
+      if (existing.has(e.id)) continue;
+      existing.add(e.id);
+      const entry = { ...e };
+      accepted.push({ e: entry, patternId: this.#patterns.assign(entry) });
+    }
+    const seqs = store.insertLogs(sql, accepted);
+    if (seqs.length > 0) this.#patterns.advance(seqs[seqs.length - 1]);
+    const seqById = new Map(accepted.map((a, i) => [a.e.id, seqs[i]]));
+    for (const e of entries) {
+      const seq = seqById.get(e.id);
+      if (seq === undefined) {
         out.push({ id: e.id, seq: store.seqOfId(sql, e.id) ?? 0, duplicate: true });
         continue;
       }
-      existing.add(e.id);
-      const entry = { ...e };
-      const patternId = this.#patterns.assign(entry);
-      const seq = store.insertLog(sql, entry, patternId)!;
-      this.#patterns.advance(seq);
+      seqById.delete(e.id); // a second copy of the id in this batch is a duplicate
       out.push({ id: e.id, seq, duplicate: false });
-      fresh.push({ ...entry, seq, pattern_id: patternId });
+    }
+    accepted.forEach(({ e, patternId }, i) => {
+      fresh.push({ ...e, seq: seqs[i], pattern_id: patternId });
       const countedAt = Math.min(e.timestamp, e.received_at);
       if (this.#counters.add(e.level, countedAt, now)) {
         const key = `${Math.floor(countedAt / MINUTE_MS)}:${e.level}`;
         minuteCounts.set(key, (minuteCounts.get(key) ?? 0) + 1);
       }
-    }
+    });
     store.bumpMinuteCounters(sql, minuteCounts);
     const totals = new Map<string, number>([["duplicates", out.length - fresh.length]]);
     for (const e of fresh) totals.set(`received_${e.level}`, (totals.get(`received_${e.level}`) ?? 0) + 1);
@@ -244,9 +257,11 @@ export class LogAggregator extends DurableObject<Env> {
   async search(request: AggregatorSearch): Promise<SearchPage> {
     const sql = this.ctx.storage.sql;
     const search = { ...request, filter: this.#patterns.expandFilter(request.filter) };
-    const logs = store.searchLogs(sql, search).map((r) => store.rowToEntry(r, this.#service, this.#domain));
+    const found = store.searchLogs(sql, search);
+    const logs = found.rows.map((r) => store.rowToEntry(r, this.#service, this.#domain));
     const trimmedThroughTs = Number(store.getMeta(sql, "trimmed_through_ts") ?? 0);
     const config = await this.#config();
+    if (found.scannedThrough) return { logs, trimmedThroughTs, scannedThrough: found.scannedThrough };
     if (trimmedThroughTs === 0 || config.persistenceEnabled) return { logs, trimmedThroughTs };
     // KV-only phase: rows trimmed from SQLite live in KV chunks; read the chunks that can hold
     // rows of this page, newest (or oldest) first, and stop once no further chunk can compete.
@@ -507,7 +522,7 @@ export class LogAggregator extends DurableObject<Env> {
     const sql = this.ctx.storage.sql;
     let flushed = 0;
     if (this.#pending > 0 && this.#service) {
-      const due = force || this.#pending >= 4 * config.bulkInsertSize || now - this.#pendingSince >= config.flushIntervalMs || this.#flush.failures > 0;
+      const due = force || this.#backlogFull(config) || now - this.#pendingSince >= config.flushIntervalMs || this.#flush.failures > 0;
       if (due) {
         flushed = await new FlushPipeline(sql, this.env, { service: this.#service, domain: this.#domain }).run(config, this.#flush, now, force);
         this.#pending = store.countAfter(sql, this.#flush.persistedSeq);
@@ -586,6 +601,11 @@ export class LogAggregator extends DurableObject<Env> {
     }
   }
 
+  /** "Several full batches" are waiting (batches of the active store: data service or KV chunks). */
+  #backlogFull(config: Config): boolean {
+    return this.#pending >= 4 * (config.persistenceEnabled ? config.bulkInsertSize : KV_CHUNK_ROWS);
+  }
+
   /** The single place that sets the alarm: the earliest of flush, retry, snapshot and trim. */
   async #armAlarm(): Promise<void> {
     const now = Date.now();
@@ -595,7 +615,9 @@ export class LogAggregator extends DurableObject<Env> {
     const due: number[] = [];
     if (this.#pending > 0) {
       if (f.failures > 0) due.push(f.nextRetryAt);
-      else if (this.#pending >= 4 * config.bulkInsertSize) due.push(now);
+      // A full backlog flushes early, but at most once per EARLY_FLUSH_GAP_MS: under a steady
+      // flood, one flush a second moves 20 batches and leaves the isolate to ingest.
+      else if (this.#backlogFull(config)) due.push(this.#flush.lastFlushAt + EARLY_FLUSH_GAP_MS);
       else due.push(this.#pendingSince + config.flushIntervalMs);
     }
     if (this.#dirtySince > 0) due.push(this.#lastSnapshotAt + SNAPSHOT_INTERVAL_MS);

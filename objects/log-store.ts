@@ -81,6 +81,59 @@ export function insertLog(sql: SqlStorage, e: NormalisedLogEntry, patternId: str
   return row?.seq;
 }
 
+/** Statement-sized pieces of a batch: one JSON parameter stays well under the 2 MB value limit. */
+const BATCH_JSON_BYTES = 1_000_000;
+
+/**
+ * Inserts new entries (ids already checked absent) with one statement per ~1 MB: the batch goes
+ * in as one JSON parameter and SQLite unpacks it with json_each, instead of one exec per row.
+ * Returns the seq of each entry, in order.
+ */
+export function insertLogs(sql: SqlStorage, rows: { e: NormalisedLogEntry; patternId: string | null }[]): number[] {
+  const seqs = new Map<string, number>();
+  let chunk: string[] = [];
+  let bytes = 0;
+  const flush = () => {
+    if (chunk.length === 0) return;
+    const cursor = sql.exec<{ seq: number; id: string }>(
+      `INSERT INTO logs (id, ts, received_at, level, message, user_id, session_id, request_id,
+         category, priority, pattern_id, stack_trace, metadata, context, truncated)
+       SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7,
+         value->>8, value->>9, value->>10, value->>11, value->>12, value->>13, value->>14
+       FROM json_each(?) ORDER BY key
+       RETURNING seq, id`,
+      `[${chunk.join(",")}]`,
+    );
+    for (const r of cursor) seqs.set(r.id, r.seq);
+    chunk = [];
+    bytes = 0;
+  };
+  for (const { e, patternId } of rows) {
+    const json = JSON.stringify([
+      e.id,
+      e.timestamp,
+      e.received_at,
+      e.level,
+      e.message,
+      e.user_id ?? null,
+      e.session_id ?? null,
+      e.request_id ?? null,
+      e.category ?? null,
+      e.priority ?? null,
+      patternId,
+      e.stack_trace ?? null,
+      e.metadata === undefined ? null : JSON.stringify(e.metadata),
+      e.context === undefined ? null : JSON.stringify(e.context),
+      e.truncated ? 1 : null,
+    ]);
+    if (bytes + json.length > BATCH_JSON_BYTES) flush();
+    chunk.push(json);
+    bytes += json.length;
+  }
+  flush();
+  return rows.map(({ e }) => seqs.get(e.id)!);
+}
+
 export function seqOfId(sql: SqlStorage, id: string): number | undefined {
   return sql.exec<{ seq: number }>("SELECT seq FROM logs WHERE id = ?", id).toArray()[0]?.seq;
 }
@@ -178,24 +231,50 @@ export function whereClause(filter: LogFilter): { where: string[]; params: (stri
     params.push(...patternIds);
   }
   if (filter.q !== undefined) {
-    // Case-insensitive substring; LIKE wildcards in the needle are escaped.
     where.push("message LIKE ? ESCAPE '\\'");
-    params.push(`%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    params.push(likePattern(filter.q));
   }
   return { where, params };
 }
 
-export function searchLogs(sql: SqlStorage, search: AggregatorSearch): LogRow[] {
-  const { where, params } = whereClause(search.filter);
+/** Case-insensitive substring (ASCII, as SQLite's LIKE); LIKE wildcards in the needle escaped. */
+function likePattern(q: string): string {
+  return `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/**
+ * A text search (`q`) examines at most this many rows per aggregator and page: LIKE can't use an
+ * index, and 100k rows take ~100 ms. When the budget runs out the page may be short and the
+ * caller continues from `scannedThrough` (the last row examined).
+ */
+export const TEXT_SCAN_BUDGET = 20_000;
+
+export interface SearchRows {
+  rows: LogRow[];
+  /** set when a text search stopped at its budget: rows after this position were not examined */
+  scannedThrough?: { ts: number; seq: number };
+}
+
+export function searchLogs(sql: SqlStorage, search: AggregatorSearch): SearchRows {
+  const { q, ...rest } = search.filter;
+  const { where, params } = whereClause(rest);
   const desc = search.order === "desc";
   if (search.after) {
     where.push(desc ? "(ts < ? OR (ts = ? AND seq < ?))" : "(ts > ? OR (ts = ? AND seq > ?))");
     params.push(search.after.ts, search.after.ts, search.after.seq);
   }
   const dir = desc ? "DESC" : "ASC";
-  const sqlText = `SELECT * FROM logs ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-    ORDER BY ts ${dir}, seq ${dir} LIMIT ?`;
-  return sql.exec<LogRow>(sqlText, ...params, search.limit).toArray();
+  const base = `SELECT * FROM logs ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY ts ${dir}, seq ${dir}`;
+  if (q === undefined) return { rows: sql.exec<LogRow>(`${base} LIMIT ?`, ...params, search.limit).toArray() };
+  const like = likePattern(q);
+  const rows = sql
+    .exec<LogRow>(`SELECT * FROM (${base} LIMIT ?) WHERE message LIKE ? ESCAPE '\\' ORDER BY ts ${dir}, seq ${dir} LIMIT ?`, ...params, TEXT_SCAN_BUDGET, like, search.limit)
+    .toArray();
+  if (rows.length >= search.limit) return { rows };
+  const edge = sql
+    .exec<{ ts: number; seq: number }>(`SELECT ts, seq FROM (${base} LIMIT 1 OFFSET ?)`, ...params, TEXT_SCAN_BUDGET - 1)
+    .toArray()[0];
+  return edge ? { rows, scannedThrough: { ts: edge.ts, seq: edge.seq } } : { rows };
 }
 
 /** Rows not yet persisted (seq > persisted), oldest first. */

@@ -90,9 +90,15 @@ logRoutes.get("/api/logs/search", async (c) => {
     rows = rows.concat(cold.filter((r) => !seen.has(r.e.id)));
   }
   const merged = rows.sort((a, b) => comparePositions(a.pos, b.pos, order));
-  const page = merged.slice(0, limit);
+  // A text search that hit its scan budget somewhere is only complete up to the earliest such
+  // point: the page stops there (it may be short, even empty) and the cursor continues from it.
+  const edges = pages.flatMap((p, i) => (p.scannedThrough ? [{ ts: p.scannedThrough.ts, k: targets[i].name, seq: p.scannedThrough.seq }] : []));
+  const edge = edges.sort((a, b) => comparePositions(a, b, order))[0];
+  const complete = edge ? merged.filter((r) => comparePositions(r.pos, edge, order) <= 0) : merged;
+  const page = complete.slice(0, limit);
   const last = page[page.length - 1];
-  const next_cursor = merged.length > limit && last ? await encodeCursor(config.cursorSecret, order, filterKey, last.pos) : null;
+  const next: CursorPosition | undefined = complete.length > limit && last ? last.pos : edge;
+  const next_cursor = next ? await encodeCursor(config.cursorSecret, order, filterKey, next) : null;
   return c.json({ logs: page.map((r) => r.e), next_cursor });
 });
 

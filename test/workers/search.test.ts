@@ -128,3 +128,34 @@ describe("GET /api/logs/search", () => {
     expect(missing.body.error.code).toBe("not_found");
   });
 });
+
+describe("text search over more rows than its scan budget", () => {
+  it("pages through every match, with short pages where the budget ran out", { timeout: 60_000 }, async () => {
+    const service = uniqueService("scan");
+    // 45,000 rows, 1 in 3,000 matching: a page of 10 matches would need 30,000 rows, more than
+    // the 20,000 a page may examine (TEXT_SCAN_BUDGET), so pages come back short with a cursor
+    for (let b = 0; b < 45; b++) {
+      const logs = Array.from({ length: 1000 }, (_, i) => {
+        const n = b * 1000 + i;
+        return { id: `scan-${n}`, level: "info", service, timestamp: T0 + n, message: n % 3000 === 7 ? `needle found in row ${n}` : `hay ${n}` };
+      });
+      expect((await ingest(logs)).body.accepted).toBe(1000);
+    }
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    let shortPagesWithCursor = 0;
+    do {
+      const r: { status: number; body: Page } = await getJson<Page>(
+        `/api/logs/search?service=${service}&q=NEEDLE&limit=10${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
+      );
+      expect(r.status).toBe(200);
+      seen.push(...r.body.logs.map((l) => l.id));
+      cursor = r.body.next_cursor;
+      if (cursor && r.body.logs.length < 10) shortPagesWithCursor++;
+      pages++;
+    } while (cursor && pages < 20);
+    expect(seen).toEqual(Array.from({ length: 15 }, (_, i) => `scan-${(14 - i) * 3000 + 7}`));
+    expect(shortPagesWithCursor).toBeGreaterThanOrEqual(2);
+  });
+});
