@@ -51,9 +51,7 @@ export class BenchObject extends DurableObject<BenchEnv> {
         }) as NormalisedLogEntry,
     );
     const existing = lookup ? store.existingIds(sql, entries.map((e) => e.id)) : new Set<string>();
-    let n = 0;
-    for (const e of entries) if (!existing.has(e.id) && store.insertLog(sql, e, "p1") !== undefined) n++;
-    return n;
+    return store.insertLogs(sql, entries.filter((e) => !existing.has(e.id)).map((e) => ({ e, patternId: "p1" }))).length;
   }
 
   storeLean(logs: Entry[]): number {

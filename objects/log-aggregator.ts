@@ -506,10 +506,8 @@ export class LogAggregator extends DurableObject<Env> {
   async replayDeadLetters(limit: number): Promise<{ replayed: number }> {
     const sql = this.ctx.storage.sql;
     const letters = store.listDeadLetters(sql, limit);
-    for (const l of letters) {
-      sql.exec("DELETE FROM logs WHERE id = ?", l.id);
-      store.insertLog(sql, l.entry, l.entry.pattern_id ?? null);
-    }
+    for (const l of letters) sql.exec("DELETE FROM logs WHERE id = ?", l.id);
+    store.insertLogs(sql, letters.map((l) => ({ e: l.entry, patternId: l.entry.pattern_id ?? null })));
     store.deleteDeadLetters(sql, letters.map((l) => l.seq));
     this.#pending = store.countAfter(sql, this.#flush.persistedSeq);
     await this.#armAlarm();

@@ -53,34 +53,6 @@ export function setMeta(sql: SqlStorage, key: string, value: string): void {
   sql.exec("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", key, value);
 }
 
-/** Inserts one entry; returns its seq, or undefined when the id is already stored. */
-export function insertLog(sql: SqlStorage, e: NormalisedLogEntry, patternId: string | null): number | undefined {
-  const row = sql
-    .exec<{ seq: number }>(
-      `INSERT INTO logs (id, ts, received_at, level, message, user_id, session_id, request_id,
-         category, priority, pattern_id, stack_trace, metadata, context, truncated)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT(id) DO NOTHING RETURNING seq`,
-      e.id,
-      e.timestamp,
-      e.received_at,
-      e.level,
-      e.message,
-      e.user_id ?? null,
-      e.session_id ?? null,
-      e.request_id ?? null,
-      e.category ?? null,
-      e.priority ?? null,
-      patternId,
-      e.stack_trace ?? null,
-      e.metadata === undefined ? null : JSON.stringify(e.metadata),
-      e.context === undefined ? null : JSON.stringify(e.context),
-      e.truncated ? 1 : null,
-    )
-    .toArray()[0];
-  return row?.seq;
-}
-
 /** Statement-sized pieces of a batch: one JSON parameter stays well under the 2 MB value limit. */
 const BATCH_JSON_BYTES = 1_000_000;
 

@@ -2,7 +2,7 @@
 // failure into the contract's JSON error body.
 import { Hono } from "hono";
 import { loadConfig } from "./config.js";
-import { ApiError, errorBody } from "./errors.js";
+import { installErrorHandlers } from "./http/error-handlers.js";
 import type { AppEnv } from "./http/context.js";
 import { adminRoutes, healthReport } from "./http/admin.js";
 import { analyticsRoutes } from "./http/analytics.js";
@@ -41,14 +41,6 @@ export function buildApp(): Hono<AppEnv> {
   app.route("/", otlpRoutes); // POST /v1/logs
   app.route("/", metricsRoutes); // GET /metrics
 
-  app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
-  app.onError((err, c) => {
-    if (err instanceof ApiError) {
-      if (err.headers) for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
-      return c.json(err.toBody(), err.status as 400);
-    }
-    console.error("unhandled", err instanceof Error ? (err.stack ?? err.message) : String(err));
-    return c.json(errorBody("internal", "internal error"), 500);
-  });
+  installErrorHandlers(app);
   return app;
 }

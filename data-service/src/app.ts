@@ -2,8 +2,9 @@
 // handler producing the contract's JSON error body.
 import { Hono } from "hono";
 import { decodeCursor, encodeCursor, filterKeyOf } from "../../src/core/cursor.js";
-import { ApiError, errorBody, invalidRequest } from "../../src/errors.js";
+import { ApiError, invalidRequest } from "../../src/errors.js";
 import { readJsonBody } from "../../src/http/body.js";
+import { installErrorHandlers } from "../../src/http/error-handlers.js";
 import { AggregateQuery, AnalyzePatternsRequest, CustomAnalyticsQuery, PatternsAnalyticsQuery, SimilarPatternsQuery, SummaryQuery } from "../../src/schema/analytics.js";
 import { CleanupQuery, MAX_STORE_BATCH, MAX_STORE_BODY_BYTES, StoreBatchRequest, StoreRequest } from "../../src/schema/data-service.js";
 import { ID_RE, type StoredLogEntry } from "../../src/schema/log-entry.js";
@@ -150,14 +151,6 @@ export function buildDataApp(): Hono<DataAppEnv> {
     return c.json(entry);
   });
 
-  app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
-  app.onError((err, c) => {
-    if (err instanceof ApiError) {
-      if (err.headers) for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
-      return c.json(err.toBody(), err.status as 400);
-    }
-    console.error("unhandled", err instanceof Error ? (err.stack ?? err.message) : String(err));
-    return c.json(errorBody("internal", "internal error"), 500);
-  });
+  installErrorHandlers(app);
   return app;
 }

@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { parseDuration } from "../core/duration.js";
 import { LEVELS, parseTimestamp, SERVICE_NAME_RE } from "./log-entry.js";
-import { Limit, QueryTime } from "./query.js";
+import { commaList, Limit, QueryTime } from "./query.js";
 
 // ---------------------------------------------------------------------------------------------
 // Shared pieces
@@ -44,24 +44,6 @@ export function autoBucket(spanMs: number, maxBuckets = 100): TimeBucket {
   return "1d";
 }
 
-const commaList = <T extends z.ZodTypeAny>(item: T, what: string, max = 100) =>
-  z.string().transform((s, ctx) => {
-    const parts = s.split(",").map((p) => p.trim()).filter((p) => p.length > 0);
-    if (parts.length === 0 || parts.length > max) {
-      ctx.addIssue({ code: "custom", message: `must be a comma list of 1-${max} ${what}` });
-      return z.NEVER;
-    }
-    const out: z.output<T>[] = [];
-    for (const p of parts) {
-      const r = item.safeParse(p);
-      if (!r.success) {
-        ctx.addIssue({ code: "custom", message: `"${p.slice(0, 64)}" is not a valid ${what}` });
-        return z.NEVER;
-      }
-      out.push(r.data);
-    }
-    return [...new Set(out)];
-  });
 
 const ServiceList = commaList(z.string().regex(SERVICE_NAME_RE), "service name");
 const DomainList = commaList(z.string().min(1).max(253).transform((d) => d.toLowerCase()), "domain");

@@ -5,7 +5,7 @@ import { z } from "zod";
 import { parseDuration } from "../core/duration.js";
 import { LEVELS, SERVICE_NAME_RE, StoredLogEntry } from "./log-entry.js";
 import { Pattern, TrendPoint } from "./pattern.js";
-import { QueryTime } from "./query.js";
+import { commaList, QueryTime } from "./query.js";
 
 /** Entries per POST /api/logs/batch (and /api/logs/store) request. More is 413 payload_too_large. */
 export const MAX_STORE_BATCH = 100;
@@ -42,24 +42,6 @@ export const GetLogResponse = StoredLogEntry;
 
 // DELETE /api/logs/cleanup
 const ServiceItem = z.string().regex(SERVICE_NAME_RE);
-const commaList = <T extends z.ZodTypeAny>(item: T, what: string) =>
-  z.string().transform((s, ctx) => {
-    const parts = s.split(",").map((p) => p.trim()).filter((p) => p.length > 0);
-    const out: z.output<T>[] = [];
-    for (const p of parts) {
-      const r = item.safeParse(p);
-      if (!r.success) {
-        ctx.addIssue({ code: "custom", message: `"${p.slice(0, 64)}" is not a valid ${what}` });
-        return z.NEVER;
-      }
-      out.push(r.data);
-    }
-    if (out.length === 0 || out.length > 100) {
-      ctx.addIssue({ code: "custom", message: `must be a comma list of 1-100 ${what}` });
-      return z.NEVER;
-    }
-    return [...new Set(out)];
-  });
 
 /** Retention: exactly one of `older_than=<n>s|m|h|d` or `before=<ms or ISO>`; optional service, level (comma lists). */
 export const CleanupQuery = z

@@ -4,26 +4,25 @@ import { z } from "zod";
 import { parseDuration } from "../core/duration.js";
 import { CATEGORIES, DomainName, LEVELS, type Level, parseTimestamp, SERVICE_NAME_RE } from "./log-entry.js";
 
-const commaList = <T extends z.ZodTypeAny>(item: T, what: string) =>
-  z
-    .string()
-    .transform((s, ctx) => {
-      const parts = s.split(",").map((p) => p.trim()).filter((p) => p.length > 0);
-      if (parts.length === 0 || parts.length > 100) {
-        ctx.addIssue({ code: "custom", message: `must be a comma list of 1-100 ${what}` });
+/** A comma-separated query value: 1–`max` items, each valid, duplicates dropped. */
+export const commaList = <T extends z.ZodTypeAny>(item: T, what: string, max = 100) =>
+  z.string().transform((s, ctx) => {
+    const parts = s.split(",").map((p) => p.trim()).filter((p) => p.length > 0);
+    if (parts.length === 0 || parts.length > max) {
+      ctx.addIssue({ code: "custom", message: `must be a comma list of 1-${max} ${what}` });
+      return z.NEVER;
+    }
+    const out: z.output<T>[] = [];
+    for (const p of parts) {
+      const r = item.safeParse(p);
+      if (!r.success) {
+        ctx.addIssue({ code: "custom", message: `"${p.slice(0, 64)}" is not a valid ${what}` });
         return z.NEVER;
       }
-      const out: z.output<T>[] = [];
-      for (const p of parts) {
-        const r = item.safeParse(p);
-        if (!r.success) {
-          ctx.addIssue({ code: "custom", message: `"${p.slice(0, 64)}" is not a valid ${what}` });
-          return z.NEVER;
-        }
-        out.push(r.data);
-      }
-      return [...new Set(out)];
-    });
+      out.push(r.data);
+    }
+    return [...new Set(out)];
+  });
 
 export const QueryTime = z.string().transform((s, ctx) => {
   const v = /^\d+$/.test(s) ? parseTimestamp(Number(s)) : parseTimestamp(s);
