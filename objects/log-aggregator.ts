@@ -11,6 +11,7 @@ import type { Level, NormalisedLogEntry, StoredLogEntry } from "../src/schema/lo
 import type { AggregatorSearch } from "../src/schema/query.js";
 import { loadConfig, type Config } from "../src/config.js";
 import { TokenBucket } from "../src/core/token-bucket.js";
+import { backoffDelay } from "../src/core/backoff.js";
 import { DataServiceClient } from "../src/data-service-client.js";
 import { comparePositions } from "../src/core/cursor.js";
 import { matchesFilter } from "../src/core/log-filter.js";
@@ -381,7 +382,21 @@ export class LogAggregator extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     this.#alarmAt = null;
-    await this.#runScheduled(false);
+    try {
+      await this.#runScheduled(false);
+    } catch (err) {
+      // Never hand the retry to the platform (it gives up after 6 tries and drops the alarm):
+      // rows stay in SQLite, the error is recorded, and we come back with backoff.
+      const f = this.#flush;
+      f.failures++;
+      f.lastError = `alarm failed: ${err instanceof Error ? err.message : String(err)}`.slice(0, 500);
+      f.nextRetryAt = Date.now() + backoffDelay(f.failures - 1, { baseMs: 1_000, capMs: 5 * 60_000, floorMs: 500 });
+      saveFlushState(this.ctx.storage.sql, f);
+      console.error(f.lastError);
+      await this.ctx.storage.setAlarm(f.nextRetryAt);
+      this.#alarmAt = f.nextRetryAt;
+      return;
+    }
     await this.#armAlarm();
   }
 

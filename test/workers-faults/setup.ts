@@ -4,7 +4,7 @@ import { http, HttpResponse, delay } from "msw";
 import { setupServer } from "msw/node";
 import { afterAll, afterEach, beforeAll } from "vitest";
 
-export type Failure = "none" | "503" | "timeout" | "refused" | "slow-accept";
+export type Failure = "none" | "503" | "timeout" | "refused" | "slow-accept" | "hold";
 
 export const fake = {
   stored: new Map<string, number>(), // id → times stored (a duplicate send doesn't count twice)
@@ -59,6 +59,10 @@ export const server = setupServer(
       if (fake.stored.has(l.id)) duplicates++;
       else stored++;
       fake.stored.set(l.id, 1);
+    }
+    if (fake.failure === "hold") {
+      // stored; the answer waits until the test releases it (or the logger times out)
+      await delay(250);
     }
     if (fake.failure === "slow-accept") {
       // stored, but the answer comes after the logger's timeout: it must retry, and the retry dedupes
