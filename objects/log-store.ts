@@ -1,6 +1,6 @@
 // Small functions over the aggregator's SqlStorage: schema, inserts, queries. The aggregator is
 // wiring; the SQL lives here so it can be read in one place.
-import type { Level, NormalisedLogEntry, StoredLogEntry } from "../src/schema/log-entry.js";
+import { type Level, type NormalisedLogEntry, type StoredLogEntry, withOptionalColumns } from "../src/schema/log-entry.js";
 import type { AggregatorSearch, LogFilter } from "../src/schema/query.js";
 
 export function migrate(sql: SqlStorage): void {
@@ -153,16 +153,7 @@ export function rowToEntry(row: LogRow, service: string, domain: string): Stored
     pattern_id: row.pattern_id,
     seq: row.seq,
   };
-  if (row.user_id !== null) e.user_id = row.user_id;
-  if (row.session_id !== null) e.session_id = row.session_id;
-  if (row.request_id !== null) e.request_id = row.request_id;
-  if (row.category !== null) e.category = row.category as StoredLogEntry["category"];
-  if (row.priority !== null) e.priority = row.priority;
-  if (row.stack_trace !== null) e.stack_trace = row.stack_trace;
-  if (row.metadata !== null) e.metadata = JSON.parse(row.metadata);
-  if (row.context !== null) e.context = JSON.parse(row.context);
-  if (row.truncated) e.truncated = true;
-  return e;
+  return withOptionalColumns(e, row);
 }
 
 export function getLogById(sql: SqlStorage, id: string): LogRow | undefined {

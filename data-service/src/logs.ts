@@ -1,6 +1,6 @@
 // Log rows over D1: idempotent inserts, keyset search, get by id, retention deletes.
 import { likeEscape } from "../../src/core/analytics-sql.js";
-import type { Level, StoredLogEntry } from "../../src/schema/log-entry.js";
+import { type Level, type StoredLogEntry, withOptionalColumns } from "../../src/schema/log-entry.js";
 
 export type LogRow = {
   id: string;
@@ -74,17 +74,8 @@ export function rowToEntry(row: LogRow): StoredLogEntry {
     domain: row.domain,
     pattern_id: row.pattern_id,
   };
-  if (row.user_id !== null) e.user_id = row.user_id;
-  if (row.session_id !== null) e.session_id = row.session_id;
-  if (row.request_id !== null) e.request_id = row.request_id;
-  if (row.category !== null) e.category = row.category as StoredLogEntry["category"];
-  if (row.priority !== null) e.priority = row.priority;
-  if (row.stack_trace !== null) e.stack_trace = row.stack_trace;
-  if (row.metadata !== null) e.metadata = JSON.parse(row.metadata);
-  if (row.context !== null) e.context = JSON.parse(row.context);
-  if (row.truncated) e.truncated = true;
   if (row.seq !== null) e.seq = row.seq;
-  return e;
+  return withOptionalColumns(e, row);
 }
 
 export async function getLog(db: D1Database, id: string): Promise<StoredLogEntry | null> {

@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { parseDuration } from "../core/duration.js";
 import { LEVELS, parseTimestamp, SERVICE_NAME_RE } from "./log-entry.js";
-import { commaList, Limit, QueryTime } from "./query.js";
+import { commaList, Limit, QueryTime, UnitInterval } from "./query.js";
 
 // ---------------------------------------------------------------------------------------------
 // Shared pieces
@@ -127,17 +127,7 @@ export const SimilarPatternsQuery = z
     pattern_id: z.string().min(1).max(64).optional(),
     limit: Limit.optional(),
     /** candidates below this similarity are left out; default 0.3 */
-    min_similarity: z
-      .string()
-      .transform((s, ctx) => {
-        const n = Number(s);
-        if (s.trim() === "" || !Number.isFinite(n) || n < 0 || n > 1) {
-          ctx.addIssue({ code: "custom", message: "must be a number in [0, 1]" });
-          return z.NEVER;
-        }
-        return n;
-      })
-      .optional(),
+    min_similarity: UnitInterval.optional(),
   })
   .strict()
   .refine((q) => (q.message === undefined) !== (q.pattern_id === undefined), {

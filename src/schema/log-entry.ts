@@ -247,3 +247,30 @@ export function normaliseEntry(input: LogEntryInput, receivedAt: number, makeId:
 export function aggregatorName(domain: string, service: string): string {
   return `${domain}/${service}`;
 }
+
+/** The optional columns both stores keep (SQLite in the aggregator, D1 in the data service). */
+export interface OptionalColumns {
+  user_id: string | null;
+  session_id: string | null;
+  request_id: string | null;
+  category: string | null;
+  priority: number | null;
+  stack_trace: string | null;
+  metadata: string | null; // JSON
+  context: string | null; // JSON
+  truncated: number | null;
+}
+
+/** Copies a stored row's optional columns onto an entry, leaving absent fields out. */
+export function withOptionalColumns(e: StoredLogEntry, row: OptionalColumns): StoredLogEntry {
+  if (row.user_id !== null) e.user_id = row.user_id;
+  if (row.session_id !== null) e.session_id = row.session_id;
+  if (row.request_id !== null) e.request_id = row.request_id;
+  if (row.category !== null) e.category = row.category as Category;
+  if (row.priority !== null) e.priority = row.priority;
+  if (row.stack_trace !== null) e.stack_trace = row.stack_trace;
+  if (row.metadata !== null) e.metadata = JSON.parse(row.metadata);
+  if (row.context !== null) e.context = JSON.parse(row.context);
+  if (row.truncated) e.truncated = true;
+  return e;
+}

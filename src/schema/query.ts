@@ -42,6 +42,16 @@ export const Limit = z.string().transform((s, ctx) => {
   return Number(s);
 });
 
+/** A query value that is a number in [0, 1] (thresholds, similarities). */
+export const UnitInterval = z.string().transform((s, ctx) => {
+  const n = Number(s);
+  if (s.trim() === "" || !Number.isFinite(n) || n < 0 || n > 1) {
+    ctx.addIssue({ code: "custom", message: "must be a number in [0, 1]" });
+    return z.NEVER;
+  }
+  return n;
+});
+
 export const Window = (maxMs: number) =>
   z.string().transform((s, ctx) => {
     const ms = parseDuration(s);
@@ -133,17 +143,7 @@ export const ErrorRateQuery = z
   .object({
     domain: DomainName.optional(),
     window: Window(86_400_000).optional(),
-    threshold: z
-      .string()
-      .transform((s, ctx) => {
-        const n = Number(s);
-        if (s.trim() === "" || !Number.isFinite(n) || n < 0 || n > 1) {
-          ctx.addIssue({ code: "custom", message: "must be a number in [0, 1]" });
-          return z.NEVER;
-        }
-        return n;
-      })
-      .optional(),
+    threshold: UnitInterval.optional(),
     min_events: z
       .string()
       .transform((s, ctx) => {
