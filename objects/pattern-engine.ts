@@ -5,7 +5,7 @@
 import { HOUR_MS } from "../src/core/duration.js";
 import { type LearnedPattern, LearnedMatcher } from "../src/core/learned-patterns.js";
 import { type MinerSnapshot, PatternMiner } from "../src/core/pattern-miner.js";
-import { PatternBook, type PatternBookSnapshot } from "../src/core/pattern-stats.js";
+import { PatternBook, type PatternBookSnapshot, type PatternStatView } from "../src/core/pattern-stats.js";
 import type { Category, Level } from "../src/schema/log-entry.js";
 import type { Pattern } from "../src/schema/pattern.js";
 import * as store from "./log-store.js";
@@ -131,16 +131,16 @@ export class PatternEngine {
   /** Patterns as the contract shows them, most frequent in [start, end) first. */
   list(service: string, q: PatternQuery, nowMs: number): Pattern[] {
     this.#book.compact((id) => this.#miner.resolve(id), (id) => this.#miner.get(id) !== undefined);
-    const out: Pattern[] = [];
+    const ranked: { id: string; template: string; view: PatternStatView; frequency: number }[] = [];
     for (const p of this.#miner.patterns()) {
-      const v = this.#book.view(p.id);
-      if (!v) continue;
-      const frequency = q.start <= v.firstSeen && q.end > v.lastSeen ? v.total : this.#book.countIn(p.id, q.start, q.end, nowMs);
-      if (frequency < Math.max(1, q.minFrequency)) continue;
-      out.push(this.#toPattern(p.id, p.template, v, frequency, service, q, nowMs));
+      const view = this.#book.view(p.id);
+      if (!view) continue;
+      const frequency = q.start <= view.firstSeen && q.end > view.lastSeen ? view.total : this.#book.countIn(p.id, q.start, q.end, nowMs);
+      if (frequency >= Math.max(1, q.minFrequency)) ranked.push({ id: p.id, template: p.template, view, frequency });
     }
-    out.sort((a, b) => b.frequency - a.frequency || a.id.localeCompare(b.id));
-    return out.slice(0, q.limit);
+    ranked.sort((a, b) => b.frequency - a.frequency || a.id.localeCompare(b.id));
+    // Trends (and learned labels) only for what is returned: the snapshot asks for 10 of 1000.
+    return ranked.slice(0, q.limit).map((r) => this.#toPattern(r.id, r.template, r.view, r.frequency, service, q, nowMs));
   }
 
   get(id: string, service: string, nowMs: number): Pattern | null {
@@ -152,7 +152,7 @@ export class PatternEngine {
     return this.#toPattern(live.id, live.template, v, v.total, service, { start: nowMs - HOUR_MS, end: nowMs, bucketMs: 60_000, minFrequency: 0, limit: 1, withTrend: false }, nowMs);
   }
 
-  #toPattern(id: string, template: string, v: NonNullable<ReturnType<PatternBook["view"]>>, frequency: number, service: string, q: PatternQuery, nowMs: number): Pattern {
+  #toPattern(id: string, template: string, v: PatternStatView, frequency: number, service: string, q: PatternQuery, nowMs: number): Pattern {
     const label = this.#label(id, template, template);
     const p: Pattern = {
       id,

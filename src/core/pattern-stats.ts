@@ -150,9 +150,14 @@ export class PatternBook {
     return points;
   }
 
-  /** Logs of the pattern with event time in [start, end), at the trend's resolution. */
+  /** Logs of the pattern in the fine buckets overlapping [start, end) (the trend's resolution). */
   countIn(id: string, start: number, end: number, nowMs: number): number {
-    return this.trend(id, start, end, end - start, nowMs)[0]?.count ?? 0;
+    const s = this.#stats.get(id);
+    if (!s || end <= start) return 0;
+    const fine = start >= nowMs - HOUR_MS ? s.minutes : s.quarters;
+    const out = [0];
+    fine.sum(Math.floor(start / fine.widthMs), Math.floor((end - 1) / fine.widthMs), out);
+    return out[0];
   }
 
   toJSON(): PatternBookSnapshot {
