@@ -9,8 +9,12 @@ import { encodeTailCursor, type TailFilter } from "../src/schema/tail.js";
 
 export const TAIL_TAG = "tail";
 export const TAIL_FLUSH_MS = 100;
-/** Default per-subscriber queue bound (TAIL_QUEUE_MAX): 1000 entries per 100 ms tick = 10k logs/s. */
-export const TAIL_QUEUE_MAX = 1000;
+/**
+ * Default per-subscriber queue bound (TAIL_QUEUE_MAX): 5000 entries between two sends (a tick is
+ * 100 ms, longer when the object is busy). Queues hold references to the same entry objects, so
+ * the cost is ~8 bytes per queued entry per subscriber plus at most 5000 shared entries.
+ */
+export const TAIL_QUEUE_MAX = 5000;
 export const REPLAY_MAX = 10_000;
 
 export interface TailAttachment {
@@ -63,6 +67,8 @@ export class TailSockets {
   /** Sends every queued batch now. */
   flush(): void {
     this.#timer = undefined;
+    // Subscribers with the same filter get the same frame: serialise it once, not per socket.
+    const frames = new Map<string, string>();
     for (const [ws, p] of this.#pending) {
       this.#pending.delete(ws);
       const a = ws.deserializeAttachment() as TailAttachment | null;
@@ -71,7 +77,13 @@ export class TailSockets {
         if (p.dropped > 0) ws.send(JSON.stringify({ type: "dropped", count: p.dropped }));
         if (p.logs.length > 0) {
           const last = p.logs[p.logs.length - 1].seq ?? a.lastSeq;
-          ws.send(JSON.stringify({ type: "logs", logs: p.logs, cursor: encodeTailCursor({ [this.sourceKey()]: last }) }));
+          const key = `${JSON.stringify(a.filter)}|${p.logs[0].seq}|${last}|${p.logs.length}`;
+          let frame = frames.get(key);
+          if (frame === undefined) {
+            frame = JSON.stringify({ type: "logs", logs: p.logs, cursor: encodeTailCursor({ [this.sourceKey()]: last }) });
+            frames.set(key, frame);
+          }
+          ws.send(frame);
           ws.serializeAttachment({ ...a, lastSeq: last } satisfies TailAttachment);
         }
       } catch {
