@@ -13,10 +13,9 @@ import { loadConfig, type Config } from "../src/config.js";
 import { TokenBucket } from "../src/core/token-bucket.js";
 import { backoffDelay } from "../src/core/backoff.js";
 import { DataServiceClient } from "../src/data-service-client.js";
-import { comparePositions } from "../src/core/cursor.js";
-import { matchesFilter } from "../src/core/log-filter.js";
 import { FlushPipeline, KV_CHUNK_ROWS, type FlushReport, type FlushState, loadFlushState, saveFlushState } from "./flush-pipeline.js";
 import * as store from "./log-store.js";
+import { searchKvChunks } from "./kv-archive.js";
 import { CHECK_INTERVAL_MS, CheckRunner } from "./check-runner.js";
 import { type Check, MAX_CHECKS_PER_SERVICE } from "../src/schema/checks.js";
 import { PatternEngine, type PatternQuery } from "./pattern-engine.js";
@@ -106,8 +105,6 @@ export const SNAPSHOT_INTERVAL_MS = 5_000;
 export const EARLY_FLUSH_GAP_MS = 1_000;
 /** How often the alarm trims hot rows when nothing else is due. */
 export const TRIM_INTERVAL_MS = 10 * 60_000;
-/** KV-only phase: at most this many archived chunks are read for one search page. */
-export const MAX_CHUNKS_PER_SEARCH = 50;
 export const snapshotKey = (domain: string, service: string) => `snapshot/${domain}/${service}`;
 
 export interface StatsSnapshot {
@@ -266,7 +263,7 @@ export class LogAggregator extends DurableObject<Env> {
     if (trimmedThroughTs === 0 || config.persistenceEnabled) return { logs, trimmedThroughTs };
     // KV-only phase: rows trimmed from SQLite live in KV chunks; read the chunks that can hold
     // rows of this page, newest (or oldest) first, and stop once no further chunk can compete.
-    return { logs: await this.#searchKvChunks(search, logs), trimmedThroughTs };
+    return { logs: await searchKvChunks(sql, this.env.LOGS_KV, this.#name, search, logs), trimmedThroughTs };
   }
 
   async getLog(id: string): Promise<StoredLogEntry | null> {
@@ -277,40 +274,6 @@ export class LogAggregator extends DurableObject<Env> {
     if (!archived) return null;
     const chunk = await this.env.LOGS_KV.get<StoredLogEntry[]>(archived.chunk, "json");
     return chunk?.find((e) => e.id === id) ?? null;
-  }
-
-  async #searchKvChunks(search: AggregatorSearch, hot: StoredLogEntry[]): Promise<StoredLogEntry[]> {
-    const sql = this.ctx.storage.sql;
-    const desc = search.order === "desc";
-    const f = search.filter;
-    const chunks = sql
-      .exec<{ key: string; min_ts: number; max_ts: number }>(
-        `SELECT key, min_ts, max_ts FROM kv_chunks c
-         WHERE EXISTS (SELECT 1 FROM archived_ids a WHERE a.chunk = c.key)
-           AND max_ts >= ? AND min_ts <= ?
-         ORDER BY ${desc ? "max_ts DESC" : "min_ts ASC"} LIMIT ?`,
-        f.startTime ?? 0,
-        f.endTime ?? Number.MAX_SAFE_INTEGER,
-        MAX_CHUNKS_PER_SEARCH,
-      )
-      .toArray();
-    const k = this.#name;
-    const pos = (e: StoredLogEntry) => ({ ts: e.timestamp, k, seq: e.seq ?? 0 });
-    const byId = new Map(hot.map((e) => [e.id, e]));
-    let merged = hot;
-    for (const c of chunks) {
-      const worst = merged.length >= search.limit ? merged[search.limit - 1] : undefined;
-      if (worst && (desc ? c.max_ts < worst.timestamp : c.min_ts > worst.timestamp)) break;
-      const rows = (await this.env.LOGS_KV.get<StoredLogEntry[]>(c.key, "json")) ?? [];
-      for (const e of rows) {
-        if (byId.has(e.id) || !matchesFilter(e, f)) continue;
-        if (search.after && comparePositions(pos(e), { ts: search.after.ts, k, seq: search.after.seq }, search.order) <= 0) continue;
-        byId.set(e.id, e);
-        merged.push(e);
-      }
-      merged = merged.sort((a, b) => comparePositions(pos(a), pos(b), search.order)).slice(0, search.limit);
-    }
-    return merged;
   }
 
   // ---- live tail: fetch() only upgrades WebSockets; everything else is RPC ----

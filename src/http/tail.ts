@@ -4,10 +4,9 @@
 // aggregators nobody listens to do no tail work at all.
 import { Hono } from "hono";
 import { ApiError } from "../errors.js";
-import { LEVELS, type Level, SERVICE_NAME_RE } from "../schema/log-entry.js";
+import { DEFAULT_DOMAIN, LEVELS, type Level, SERVICE_NAME_RE } from "../schema/log-entry.js";
 import { shardNames } from "../core/sharding.js";
 import { decodeTailCursor, encodeTailCursor, type TailCursor, type TailFilter, TailQuery, type TailSubscription } from "../schema/tail.js";
-import { DEFAULT_DOMAIN } from "../schema/log-entry.js";
 import { type AppContext, type AppEnv, parseQuery, requireKey } from "./context.js";
 import { knownServices } from "./targets.js";
 
