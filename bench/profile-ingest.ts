@@ -9,7 +9,7 @@ import { buildBundles } from "./build.js";
 import { Client, runLoad } from "./load.js";
 import { makeBodies } from "./messages.js";
 import { INGEST_KEY, startServer } from "./server.js";
-import { freePort } from "./ports.js";
+import { freePort } from "../test/e2e/harness.js"; // one free-port helper for tests and bench
 
 interface ProfileNode {
   id: number;

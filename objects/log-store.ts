@@ -1,6 +1,6 @@
 // Small functions over the aggregator's SqlStorage: schema, inserts, queries. The aggregator is
 // wiring; the SQL lives here so it can be read in one place.
-import { type Level, type NormalisedLogEntry, type StoredLogEntry, withOptionalColumns } from "../src/schema/log-entry.js";
+import { type Level, type NormalisedLogEntry, type OptionalColumns, type StoredLogEntry, withOptionalColumns } from "../src/schema/log-entry.js";
 import type { AggregatorSearch, LogFilter } from "../src/schema/query.js";
 
 export function migrate(sql: SqlStorage): void {
@@ -122,23 +122,14 @@ export function bumpMinuteCounters(sql: SqlStorage, counts: Map<string, number>)
   }
 }
 
-export type LogRow = {
+export type LogRow = OptionalColumns & {
   seq: number;
   id: string;
   ts: number;
   received_at: number;
   level: string;
   message: string;
-  user_id: string | null;
-  session_id: string | null;
-  request_id: string | null;
-  category: string | null;
-  priority: number | null;
   pattern_id: string | null;
-  stack_trace: string | null;
-  metadata: string | null;
-  context: string | null;
-  truncated: number | null;
 };
 
 export function rowToEntry(row: LogRow, service: string, domain: string): StoredLogEntry {

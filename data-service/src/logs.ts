@@ -1,8 +1,8 @@
 // Log rows over D1: idempotent inserts, keyset search, get by id, retention deletes.
 import { likeEscape } from "../../src/core/analytics-sql.js";
-import { type Level, type StoredLogEntry, withOptionalColumns } from "../../src/schema/log-entry.js";
+import { type Level, type OptionalColumns, type StoredLogEntry, withOptionalColumns } from "../../src/schema/log-entry.js";
 
-export type LogRow = {
+export type LogRow = OptionalColumns & {
   id: string;
   timestamp: number;
   received_at: number;
@@ -10,16 +10,7 @@ export type LogRow = {
   message: string;
   service: string;
   domain: string;
-  user_id: string | null;
-  session_id: string | null;
-  request_id: string | null;
-  category: string | null;
-  priority: number | null;
   pattern_id: string | null;
-  stack_trace: string | null;
-  metadata: string | null;
-  context: string | null;
-  truncated: number | null;
   seq: number | null;
 };
 

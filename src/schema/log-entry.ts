@@ -249,7 +249,7 @@ export function aggregatorName(domain: string, service: string): string {
 }
 
 /** The optional columns both stores keep (SQLite in the aggregator, D1 in the data service). */
-export interface OptionalColumns {
+export type OptionalColumns = {
   user_id: string | null;
   session_id: string | null;
   request_id: string | null;
@@ -259,7 +259,7 @@ export interface OptionalColumns {
   metadata: string | null; // JSON
   context: string | null; // JSON
   truncated: number | null;
-}
+};
 
 /** Copies a stored row's optional columns onto an entry, leaving absent fields out. */
 export function withOptionalColumns(e: StoredLogEntry, row: OptionalColumns): StoredLogEntry {
