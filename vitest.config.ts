@@ -12,7 +12,11 @@ const DATA_D1_ID = "edge-logger-data-test";
 const DATA_SERVICE_API_KEY = "test-data-service-key";
 const dataMigrations = await readD1Migrations("./data-service/migrations");
 const contractProject = process.env.DATA_SERVICE_URL
-  ? [{ test: { name: "contract", environment: "node", include: ["test/contract/remote.test.ts"], testTimeout: 30_000 } }]
+  ? [
+      {
+        test: { name: "contract", environment: "node", include: ["test/contract/remote.test.ts"], testTimeout: 30_000 },
+      },
+    ]
   : [];
 
 const TEST_API_KEYS = JSON.stringify([
@@ -104,14 +108,24 @@ export default defineConfig({
         SHARD_OVERRIDES: "check-sharded=3",
       }),
       // also: tight rate limits, so 429s can be tested without flooding
-      phaseProject("workers-kv", { PERSISTENCE_ENABLED: "false", RATE_LIMIT_SERVICE_LOGS_PER_S: "500" }, {
-        ratelimits: { KEY_RATE_LIMITER: { simple: { limit: 60, period: 10 } } },
-      }),
+      phaseProject(
+        "workers-kv",
+        { PERSISTENCE_ENABLED: "false", RATE_LIMIT_SERVICE_LOGS_PER_S: "500" },
+        {
+          ratelimits: { KEY_RATE_LIMITER: { simple: { limit: 60, period: 10 } } },
+        },
+      ),
       ...contractProject,
       // `e2e`: the real thing from Node: `wrangler dev` (scripts/dev.mjs) on a free port, the
       // dashboard in Debian's chromium (playwright-core) and the tail CLI (test/e2e/).
       {
-        test: { name: "e2e", environment: "node", include: ["test/e2e/**/*.e2e.test.ts"], testTimeout: 60_000, hookTimeout: 180_000 },
+        test: {
+          name: "e2e",
+          environment: "node",
+          include: ["test/e2e/**/*.e2e.test.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 180_000,
+        },
       },
     ],
   },

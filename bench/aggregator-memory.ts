@@ -104,8 +104,20 @@ for (let i = 1; i <= TOTAL; i++) {
 const ms = performance.now() - start;
 emit("aggregator_state_live_patterns", engine.size, "patterns");
 emit("aggregator_state_evicted_total", engine.evictedTotal, "patterns");
-emit("aggregator_state_logs_per_s", Math.round((TOTAL / ms) * 1000), "logs/s (assign + counters + checkpoints, single core)");
-emit("aggregator_checkpoint_ms_at_cap", Math.round(checkpointMs * 10) / 10, "ms (one checkpoint: compact + JSON.stringify)");
+emit(
+  "aggregator_state_logs_per_s",
+  Math.round((TOTAL / ms) * 1000),
+  "logs/s (assign + counters + checkpoints, single core)",
+);
+emit(
+  "aggregator_checkpoint_ms_at_cap",
+  Math.round(checkpointMs * 10) / 10,
+  "ms (one checkpoint: compact + JSON.stringify)",
+);
 emit("aggregator_checkpoint_bytes_at_cap", lastCheckpointBytes, "bytes (one SQLite value, limit 2 MB)");
-emit("aggregator_state_heap_growth_250k_to_1m", Math.round((peaks[3] - peaks[0]) * 10) / 10, "MB (before-checkpoint peaks)");
+emit(
+  "aggregator_state_heap_growth_250k_to_1m",
+  Math.round((peaks[3] - peaks[0]) * 10) / 10,
+  "MB (before-checkpoint peaks)",
+);
 emit("aggregator_state_heap_growth_250k_to_1m_after_checkpoint", Math.round((afters[3] - afters[0]) * 10) / 10, "MB");

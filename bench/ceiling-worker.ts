@@ -50,15 +50,24 @@ export class BenchObject extends DurableObject<BenchEnv> {
           metadata: e.metadata as NormalisedLogEntry["metadata"],
         }) as NormalisedLogEntry,
     );
-    const existing = lookup ? store.existingIds(sql, entries.map((e) => e.id)) : new Set<string>();
-    return store.insertLogs(sql, entries.filter((e) => !existing.has(e.id)).map((e) => ({ e, patternId: "p1" }))).length;
+    const existing = lookup
+      ? store.existingIds(
+          sql,
+          entries.map((e) => e.id),
+        )
+      : new Set<string>();
+    return store.insertLogs(
+      sql,
+      entries.filter((e) => !existing.has(e.id)).map((e) => ({ e, patternId: "p1" })),
+    ).length;
   }
 
   storeLean(logs: Entry[]): number {
     const sql = this.ctx.storage.sql;
     if (!this.#migrated) {
       store.migrate(sql);
-      for (const ix of ["logs_ts", "logs_level_ts", "logs_request", "logs_user", "logs_session", "logs_pattern"]) sql.exec(`DROP INDEX IF EXISTS ${ix}`);
+      for (const ix of ["logs_ts", "logs_level_ts", "logs_request", "logs_user", "logs_session", "logs_pattern"])
+        sql.exec(`DROP INDEX IF EXISTS ${ix}`);
       this.#migrated = true;
     }
     return this.store(logs, false);
@@ -78,9 +87,21 @@ export class BenchObject extends DurableObject<BenchEnv> {
       const params: (string | number | null)[] = [];
       for (const e of chunk) {
         params.push(
-          crypto.randomUUID().replace(/-/g, "").slice(0, 21), now, now, e.level ?? "info", e.message ?? "",
-          (e as { user_id?: string }).user_id ?? null, null, e.request_id ?? null, null, null, "p1", null,
-          e.metadata === undefined ? null : JSON.stringify(e.metadata), null, null,
+          crypto.randomUUID().replace(/-/g, "").slice(0, 21),
+          now,
+          now,
+          e.level ?? "info",
+          e.message ?? "",
+          (e as { user_id?: string }).user_id ?? null,
+          null,
+          e.request_id ?? null,
+          null,
+          null,
+          "p1",
+          null,
+          e.metadata === undefined ? null : JSON.stringify(e.metadata),
+          null,
+          null,
         );
       }
       const row = `(${Array.from({ length: cols }, () => "?").join(",")})`;

@@ -20,12 +20,22 @@ export class Client {
 
   send(method: string, path: string, headers: Record<string, string>, body?: Buffer | string): Promise<Reply> {
     return new Promise((ok, fail) => {
-      const req = request({ host: this.host, port: this.port, method, path, headers: body !== undefined ? { ...headers, "content-length": String(Buffer.byteLength(body)) } : headers, agent: this.agent }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => ok({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
-        res.on("error", fail);
-      });
+      const req = request(
+        {
+          host: this.host,
+          port: this.port,
+          method,
+          path,
+          headers: body !== undefined ? { ...headers, "content-length": String(Buffer.byteLength(body)) } : headers,
+          agent: this.agent,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () => ok({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
+          res.on("error", fail);
+        },
+      );
       req.setTimeout(30_000, () => req.destroy(new Error(`timeout: ${method} ${path}`)));
       req.on("error", fail);
       if (body !== undefined) req.end(body);
@@ -44,7 +54,11 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[i];
 }
 
-export const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
+export const median = (xs: number[]) =>
+  percentile(
+    [...xs].sort((a, b) => a - b),
+    50,
+  );
 
 export interface LoadResult {
   requests: number;
@@ -131,7 +145,14 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
 }
 
 /** Sequential requests, one at a time: the latency of a single request with nothing queued. */
-export async function sequentialLatency(client: Client, path: string, headers: Record<string, string>, body: () => Buffer, n: number, expect: number): Promise<{ p50: number; p99: number; bad: number }> {
+export async function sequentialLatency(
+  client: Client,
+  path: string,
+  headers: Record<string, string>,
+  body: () => Buffer,
+  n: number,
+  expect: number,
+): Promise<{ p50: number; p99: number; bad: number }> {
   const lat: number[] = [];
   let bad = 0;
   for (let k = 0; k < n; k++) {

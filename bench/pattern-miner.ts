@@ -92,7 +92,8 @@ function measureMemory(): BenchResult[] {
   const families = 5000;
   const variants = 20;
   const messages: string[] = [];
-  for (let f = 0; f < families; f++) for (let v = 0; v < variants; v++) messages.push(syntheticMessage(f, f * variants + v));
+  for (let f = 0; f < families; f++)
+    for (let v = 0; v < variants; v++) messages.push(syntheticMessage(f, f * variants + v));
   const miner = new PatternMiner({ maxPatterns: 1000 });
   const results: BenchResult[] = [];
   let seed = 12345;
@@ -109,10 +110,18 @@ function measureMemory(): BenchResult[] {
   const ms = performance.now() - start;
   results.push({ name: "pattern_miner_live_patterns", value: miner.size, unit: "patterns" });
   results.push({ name: "pattern_miner_evicted_total", value: miner.evictedTotal, unit: "patterns" });
-  results.push({ name: "pattern_miner_throughput_at_cap", value: Math.round((1_000_000 / ms) * 1000), unit: "lines/s" });
+  results.push({
+    name: "pattern_miner_throughput_at_cap",
+    value: Math.round((1_000_000 / ms) * 1000),
+    unit: "lines/s",
+  });
   const first = results[0].value;
   const last = results[3].value;
-  results.push({ name: "pattern_miner_heap_growth_250k_to_1m", value: Math.round((last - first) * 10) / 10, unit: "MB" });
+  results.push({
+    name: "pattern_miner_heap_growth_250k_to_1m",
+    value: Math.round((last - first) * 10) / 10,
+    unit: "MB",
+  });
   return results;
 }
 

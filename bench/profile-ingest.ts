@@ -38,12 +38,26 @@ const bundles = await buildBundles();
 const inspectorPort = await freePort();
 const server = await startServer(bundles, {}, { inspectorPort, persist: persistArg !== "memory" });
 const pids = server.workerdPids();
-process.on("exit", () => pids.forEach((p) => { try { process.kill(p, "SIGKILL"); } catch { /* gone */ } }));
+process.on("exit", () =>
+  pids.forEach((p) => {
+    try {
+      process.kill(p, "SIGKILL");
+    } catch {
+      /* gone */
+    }
+  }),
+);
 try {
-  const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json()) as { id: string; title?: string; webSocketDebuggerUrl?: string }[];
+  const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json()) as {
+    id: string;
+    title?: string;
+    webSocketDebuggerUrl?: string;
+  }[];
   const want = path.startsWith("/__bench/") ? "core:user:bench-ceiling" : "core:user:edge-logger";
   const target = targets.find((t) => (t.title ?? t.id).includes(want)) ?? targets[0];
-  console.error(`inspector targets: ${targets.map((t) => t.title ?? t.id).join(", ")}; profiling ${target.title ?? target.id}`);
+  console.error(
+    `inspector targets: ${targets.map((t) => t.title ?? t.id).join(", ")}; profiling ${target.title ?? target.id}`,
+  );
   const ws = new WebSocket(target.webSocketDebuggerUrl ?? `ws://127.0.0.1:${inspectorPort}/${target.id}`);
   await new Promise((ok, fail) => (ws.once("open", ok), ws.once("error", fail)));
   let nextId = 1;
@@ -63,18 +77,37 @@ try {
   const bodies = makeBodies(11, 200, 100, (i) => `prof-svc-${i % services}`);
   const headers = { authorization: `Bearer ${INGEST_KEY}`, "content-type": "application/json" };
   // warm-up outside the profile
-  await runLoad({ client, path, headers, body: (i) => ({ body: bodies[i % bodies.length], entries: 100 }), concurrency: 8, warmupMs: 0, durationMs: 2000 });
+  await runLoad({
+    client,
+    path,
+    headers,
+    body: (i) => ({ body: bodies[i % bodies.length], entries: 100 }),
+    concurrency: 8,
+    warmupMs: 0,
+    durationMs: 2000,
+  });
   await call("Profiler.enable");
   await call("Profiler.setSamplingInterval", { interval: 200 });
   await call("Profiler.start");
-  const r = await runLoad({ client, path, headers, body: (i) => ({ body: bodies[i % bodies.length], entries: 100 }), concurrency: 8, warmupMs: 0, durationMs: seconds * 1000 });
+  const r = await runLoad({
+    client,
+    path,
+    headers,
+    body: (i) => ({ body: bodies[i % bodies.length], entries: 100 }),
+    concurrency: 8,
+    warmupMs: 0,
+    durationMs: seconds * 1000,
+  });
   const { profile } = await call<{ profile: Profile }>("Profiler.stop");
-  console.log(`load: ${Math.round(r.logsPerSec)} logs/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, errors ${r.errors}${r.firstError ? ` (${r.firstError})` : ""}`);
+  console.log(
+    `load: ${Math.round(r.logsPerSec)} logs/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, errors ${r.errors}${r.firstError ? ` (${r.firstError})` : ""}`,
+  );
 
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const label = (n: ProfileNode) => `${n.callFrame.functionName || "(anonymous)"} ${n.callFrame.url.split("/").pop()}:${n.callFrame.lineNumber + 1}`;
+  const label = (n: ProfileNode) =>
+    `${n.callFrame.functionName || "(anonymous)"} ${n.callFrame.url.split("/").pop()}:${n.callFrame.lineNumber + 1}`;
   const self = new Map<string, number>();
   const incl = new Map<string, number>();
   let total = 0;
@@ -92,10 +125,13 @@ try {
     }
   });
   const idle = [...self].filter(([k]) => k.startsWith("(idle)")).reduce((s, [, v]) => s + v, 0);
-  console.log(`profile: ${total.toFixed(0)} ms sampled, idle ${((idle / total) * 100).toFixed(1)}%, busy ${(((total - idle) / total) * 100).toFixed(1)}%`);
+  console.log(
+    `profile: ${total.toFixed(0)} ms sampled, idle ${((idle / total) * 100).toFixed(1)}%, busy ${(((total - idle) / total) * 100).toFixed(1)}%`,
+  );
   const top = (m: Map<string, number>, title: string) => {
     console.log(`\n${title}`);
-    for (const [k, v] of [...m].sort((a, b) => b[1] - a[1]).slice(0, 30)) console.log(`${((v / total) * 100).toFixed(1).padStart(6)}%  ${v.toFixed(0).padStart(6)} ms  ${k}`);
+    for (const [k, v] of [...m].sort((a, b) => b[1] - a[1]).slice(0, 30))
+      console.log(`${((v / total) * 100).toFixed(1).padStart(6)}%  ${v.toFixed(0).padStart(6)} ms  ${k}`);
   };
   top(self, "self time");
   top(incl, "inclusive time");

@@ -24,7 +24,9 @@ const WINDOW_MS = env("BENCH_WINDOW_MS", 10_000);
 const WARMUP_MS = env("BENCH_WARMUP_MS", 2_000);
 const HARD_LIMIT_MS = env("BENCH_HARD_LIMIT_MS", 285_000);
 const SKIP = new Set((process.env.BENCH_SKIP ?? "").split(",").filter(Boolean));
-const LOGGER_VARS = process.env.BENCH_LOGGER_VARS ? (JSON.parse(process.env.BENCH_LOGGER_VARS) as Record<string, string>) : {};
+const LOGGER_VARS = process.env.BENCH_LOGGER_VARS
+  ? (JSON.parse(process.env.BENCH_LOGGER_VARS) as Record<string, string>)
+  : {};
 
 const T0 = performance.now();
 const log = (msg: string) => process.stderr.write(`[bench ${((performance.now() - T0) / 1000).toFixed(1)}s] ${msg}\n`);
@@ -81,7 +83,9 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
 }
 const hardTimer = setTimeout(() => {
   log(`HARD LIMIT: the run exceeded ${HARD_LIMIT_MS / 1000} s; killing workerd and exiting`);
-  process.stderr.write(`bench: aborted after ${HARD_LIMIT_MS / 1000} s (hard limit); ${metrics.length} metrics were printed\n`);
+  process.stderr.write(
+    `bench: aborted after ${HARD_LIMIT_MS / 1000} s (hard limit); ${metrics.length} metrics were printed\n`,
+  );
   killChildren();
   process.exit(3);
 }, HARD_LIMIT_MS);
@@ -111,7 +115,11 @@ async function withCpu<T>(fn: () => Promise<T>): Promise<{ value: T; workerdPct:
   const value = await fn();
   const secs = (performance.now() - t0) / 1000;
   const n = process.cpuUsage(n0);
-  return { value, workerdPct: ((cpuTicks(pids) - w0) / 100 / secs) * 100, nodePct: ((n.user + n.system) / 1e6 / secs) * 100 };
+  return {
+    value,
+    workerdPct: ((cpuTicks(pids) - w0) / 100 / secs) * 100,
+    nodePct: ((n.user + n.system) / 1e6 / secs) * 100,
+  };
 }
 
 /** Waits until workerd is idle (< 15% of a core over 500 ms), at most `maxMs`; returns ms waited. */
@@ -126,12 +134,26 @@ async function settle(maxMs = 8_000): Promise<number> {
   return performance.now() - start;
 }
 
-function reportLoad(name: string, r: LoadResult, cpu: { workerdPct: number; nodePct: number }, extra: Partial<Metric> = {}): void {
+function reportLoad(
+  name: string,
+  r: LoadResult,
+  cpu: { workerdPct: number; nodePct: number },
+  extra: Partial<Metric> = {},
+): void {
   log(
     `${name}: ${Math.round(r.logsPerSec)} logs/s, ${r.requests} requests in ${r.seconds.toFixed(1)} s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, ` +
       `errors ${r.errors} ${JSON.stringify(r.statuses)}, workerd CPU ${Math.round(cpu.workerdPct)}%, node CPU ${Math.round(cpu.nodePct)}%${r.firstError ? `, first error: ${r.firstError}` : ""}`,
   );
-  emit({ name, value: r.logsPerSec, unit: "logs/s", ...extra, requests: r.requests, errors: r.errors, workerd_cpu_pct: Math.round(cpu.workerdPct), node_cpu_pct: Math.round(cpu.nodePct) });
+  emit({
+    name,
+    value: r.logsPerSec,
+    unit: "logs/s",
+    ...extra,
+    requests: r.requests,
+    errors: r.errors,
+    workerd_cpu_pct: Math.round(cpu.workerdPct),
+    node_cpu_pct: Math.round(cpu.nodePct),
+  });
 }
 
 async function main(): Promise<void> {
@@ -143,7 +165,9 @@ async function main(): Promise<void> {
   tempDirs.push(server.persistDir);
   knownWorkerd = server.workerdPids();
   const url = server.url;
-  log(`serving on ${url} (workerd pids ${knownWorkerd.join(",") || "?"}); ${CLIENTS} clients, warm-up ${WARMUP_MS} ms, window ${WINDOW_MS} ms`);
+  log(
+    `serving on ${url} (workerd pids ${knownWorkerd.join(",") || "?"}); ${CLIENTS} clients, warm-up ${WARMUP_MS} ms, window ${WINDOW_MS} ms`,
+  );
   const client = new Client(url, CLIENTS);
   const ingestHeaders = { authorization: `Bearer ${INGEST_KEY}`, "content-type": "application/json" };
   const health = await client.send("GET", "/health", {});
@@ -151,7 +175,12 @@ async function main(): Promise<void> {
   const rss0 = server.rssMb();
   if (rss0 !== null) emit({ name: "workerd_rss_at_start", value: rss0, unit: "MB (whole workerd process, VmRSS)" });
 
-  const load = (path: string, bodies: Buffer[], size: number, opts: { concurrency?: number; durationMs?: number; warmupMs?: number } = {}) =>
+  const load = (
+    path: string,
+    bodies: Buffer[],
+    size: number,
+    opts: { concurrency?: number; durationMs?: number; warmupMs?: number } = {},
+  ) =>
     withCpu(() =>
       runLoad({
         client,
@@ -171,7 +200,10 @@ async function main(): Promise<void> {
 
     log("phase: ceiling (parse-only route, batches of 100)");
     const ceil = await load("/__bench/parse", one, 100);
-    reportLoad("ceiling_parse_only", ceil.value, ceil, { unit: "logs/s", note: "bench-only route: read body + JSON.parse + 202" });
+    reportLoad("ceiling_parse_only", ceil.value, ceil, {
+      unit: "logs/s",
+      note: "bench-only route: read body + JSON.parse + 202",
+    });
     const ceiling = ceil.value.logsPerSec;
     emit({ name: "ceiling_ack_latency_p50", value: ceil.value.p50, unit: "ms" });
     emit({ name: "ceiling_ack_latency_p99", value: ceil.value.p99, unit: "ms" });
@@ -186,10 +218,26 @@ async function main(): Promise<void> {
       target: "≥ 30000 logs/s and ≥ 0.5 of the in-run ceiling",
       met: ok1 && r1.value.errors === 0,
     });
-    emit({ name: "ingest_ack_latency_p50_1_service", value: r1.value.p50, unit: "ms", ceiling: ceil.value.p50, ratio: r1.value.p50 / ceil.value.p50 });
-    emit({ name: "ingest_ack_latency_p99_1_service", value: r1.value.p99, unit: "ms", ceiling: ceil.value.p99, ratio: r1.value.p99 / ceil.value.p99 });
+    emit({
+      name: "ingest_ack_latency_p50_1_service",
+      value: r1.value.p50,
+      unit: "ms",
+      ceiling: ceil.value.p50,
+      ratio: r1.value.p50 / ceil.value.p50,
+    });
+    emit({
+      name: "ingest_ack_latency_p99_1_service",
+      value: r1.value.p99,
+      unit: "ms",
+      ceiling: ceil.value.p99,
+      ratio: r1.value.p99 / ceil.value.p99,
+    });
     const settled1 = await settle();
-    emit({ name: "ingest_1_service_background_after", value: settled1, unit: "ms until workerd idle (alarm/flush work left after the window; max 8000)" });
+    emit({
+      name: "ingest_1_service_background_after",
+      value: settled1,
+      unit: "ms until workerd idle (alarm/flush work left after the window; max 8000)",
+    });
 
     log("phase: ingest, 16 services (batches of 100, round robin)");
     const r16 = await load("/api/logs/batch", sixteen, 100);
@@ -199,8 +247,20 @@ async function main(): Promise<void> {
       target: "≥ 0.5 of the in-run ceiling",
       met: r16.value.logsPerSec >= 0.5 * ceiling && r16.value.errors === 0,
     });
-    emit({ name: "ingest_ack_latency_p50_16_services", value: r16.value.p50, unit: "ms", ceiling: ceil.value.p50, ratio: r16.value.p50 / ceil.value.p50 });
-    emit({ name: "ingest_ack_latency_p99_16_services", value: r16.value.p99, unit: "ms", ceiling: ceil.value.p99, ratio: r16.value.p99 / ceil.value.p99 });
+    emit({
+      name: "ingest_ack_latency_p50_16_services",
+      value: r16.value.p50,
+      unit: "ms",
+      ceiling: ceil.value.p50,
+      ratio: r16.value.p50 / ceil.value.p50,
+    });
+    emit({
+      name: "ingest_ack_latency_p99_16_services",
+      value: r16.value.p99,
+      unit: "ms",
+      ceiling: ceil.value.p99,
+      ratio: r16.value.p99 / ceil.value.p99,
+    });
     const settled16 = await settle();
     emit({ name: "ingest_16_services_background_after", value: settled16, unit: "ms until workerd idle (max 8000)" });
 
@@ -209,14 +269,31 @@ async function main(): Promise<void> {
       const dw = { durationMs: Math.min(WINDOW_MS, 5000), warmupMs: 1000 };
       const diags: [string, string, string][] = [
         ["/__bench/do-noop", "diag_parse_plus_do_rpc_noop", "parse + RPC of the entries to a no-op Durable Object"],
-        ["/__bench/do-insert", "diag_parse_plus_do_insert_per_row", "parse + RPC + one INSERT per row, 7-column table, 1 index (naive DO path)"],
-        ["/__bench/do-store", "diag_do_product_statements", "parse + RPC + the product's statements only (log-store.ts: existingIds + insertLog per row, 6 secondary indexes)"],
-        ["/__bench/do-store-lean", "diag_do_product_statements_without_secondary_indexes", "as do-store, the product's table without its 6 secondary indexes"],
+        [
+          "/__bench/do-insert",
+          "diag_parse_plus_do_insert_per_row",
+          "parse + RPC + one INSERT per row, 7-column table, 1 index (naive DO path)",
+        ],
+        [
+          "/__bench/do-store",
+          "diag_do_product_statements",
+          "parse + RPC + the product's statements only (log-store.ts: existingIds + insertLog per row, 6 secondary indexes)",
+        ],
+        [
+          "/__bench/do-store-lean",
+          "diag_do_product_statements_without_secondary_indexes",
+          "as do-store, the product's table without its 6 secondary indexes",
+        ],
       ];
       for (const [path, name, what] of diags) {
         log(`diag: ${what}`);
         const d = await load(path, one, 100, dw);
-        reportLoad(name, d.value, d, { ceiling, ratio: d.value.logsPerSec / ceiling, ingest_ratio: round(r1.value.logsPerSec / d.value.logsPerSec, 3), note: what });
+        reportLoad(name, d.value, d, {
+          ceiling,
+          ratio: d.value.logsPerSec / ceiling,
+          ingest_ratio: round(r1.value.logsPerSec / d.value.logsPerSec, 3),
+          note: what,
+        });
         await settle();
       }
       log("diag: ingest, one service, batches of 1000");
@@ -225,32 +302,75 @@ async function main(): Promise<void> {
       reportLoad("diag_ceiling_batch_1000", ceil1k.value, ceil1k);
       await settle();
       const r1k = await load("/api/logs/batch", thousand, 1000, dw);
-      reportLoad("diag_ingest_1_service_batch_1000", r1k.value, r1k, { ceiling: ceil1k.value.logsPerSec, ratio: r1k.value.logsPerSec / ceil1k.value.logsPerSec });
+      reportLoad("diag_ingest_1_service_batch_1000", r1k.value, r1k, {
+        ceiling: ceil1k.value.logsPerSec,
+        ratio: r1k.value.logsPerSec / ceil1k.value.logsPerSec,
+      });
       emit({ name: "diag_ingest_batch_1000_ack_latency_p50", value: r1k.value.p50, unit: "ms" });
       await settle();
       log("diag: single requests, one at a time (no queueing)");
       const single = makeBodies(4, 50, 1, () => "bench-single");
-      const empty = Buffer.from(JSON.stringify({ logs: Array.from({ length: 100 }, () => ({ level: "bogus", message: "x", service: "bench-empty" })) }));
+      const empty = Buffer.from(
+        JSON.stringify({
+          logs: Array.from({ length: 100 }, () => ({ level: "bogus", message: "x", service: "bench-empty" })),
+        }),
+      );
       let k = 0;
-      const sCeil = await sequentialLatency(client, "/__bench/parse", ingestHeaders, () => single[k++ % single.length], 200, 202);
-      const sIngest = await sequentialLatency(client, "/api/logs/batch", ingestHeaders, () => single[k++ % single.length], 200, 202);
+      const sCeil = await sequentialLatency(
+        client,
+        "/__bench/parse",
+        ingestHeaders,
+        () => single[k++ % single.length],
+        200,
+        202,
+      );
+      const sIngest = await sequentialLatency(
+        client,
+        "/api/logs/batch",
+        ingestHeaders,
+        () => single[k++ % single.length],
+        200,
+        202,
+      );
       const sEmpty = await sequentialLatency(client, "/api/logs/batch", ingestHeaders, () => empty, 200, 400);
-      const sBatch = await sequentialLatency(client, "/api/logs/batch", ingestHeaders, () => one[k++ % one.length], 100, 202);
-      const sCeilBatch = await sequentialLatency(client, "/__bench/parse", ingestHeaders, () => one[k++ % one.length], 100, 202);
+      const sBatch = await sequentialLatency(
+        client,
+        "/api/logs/batch",
+        ingestHeaders,
+        () => one[k++ % one.length],
+        100,
+        202,
+      );
+      const sCeilBatch = await sequentialLatency(
+        client,
+        "/__bench/parse",
+        ingestHeaders,
+        () => one[k++ % one.length],
+        100,
+        202,
+      );
       emit({ name: "diag_single_request_ceiling_1_entry_p50", value: sCeil.p50, unit: "ms" });
       emit({ name: "diag_single_request_ingest_1_entry_p50", value: sIngest.p50, unit: "ms", bad: sIngest.bad });
-      emit({ name: "diag_single_request_ingest_empty_rpc_p50", value: sEmpty.p50, unit: "ms (100 invalid entries: validation + one DO RPC with no rows)", bad: sEmpty.bad });
+      emit({
+        name: "diag_single_request_ingest_empty_rpc_p50",
+        value: sEmpty.p50,
+        unit: "ms (100 invalid entries: validation + one DO RPC with no rows)",
+        bad: sEmpty.bad,
+      });
       emit({ name: "diag_single_request_ceiling_100_entries_p50", value: sCeilBatch.p50, unit: "ms" });
       emit({ name: "diag_single_request_ingest_100_entries_p50", value: sBatch.p50, unit: "ms", bad: sBatch.bad });
       await settle();
     }
     const rss1 = server.rssMb();
-    if (rss1 !== null) emit({ name: "workerd_rss_after_ingest", value: rss1, unit: "MB (whole workerd process, VmRSS)" });
+    if (rss1 !== null)
+      emit({ name: "workerd_rss_after_ingest", value: rss1, unit: "MB (whole workerd process, VmRSS)" });
   }
 
   if (!SKIP.has("tail")) {
     log("phase: tail (20 subscribers, 10,000 logs/s for 10 s)");
-    const t = await withCpu(() => runTail(url, client, { service: "bench-tail", subscribers: 20, rate: 10_000, durationMs: 10_000, batch: 100 }));
+    const t = await withCpu(() =>
+      runTail(url, client, { service: "bench-tail", subscribers: 20, rate: 10_000, durationMs: 10_000, batch: 100 }),
+    );
     const r = t.value;
     // Undelivered logs count as infinitely late: p99 is only met if ≥ 99% were delivered in time.
     const deliveredShare = r.expected > 0 ? r.delivered / r.expected : 0;
@@ -271,16 +391,36 @@ async function main(): Promise<void> {
       achieved_rate: Math.round(r.achievedRate),
       workerd_cpu_pct: Math.round(t.workerdPct),
     });
-    emit({ name: "tail_delivered", value: r.delivered, unit: "log deliveries", expected: r.expected, ratio: round(deliveredShare, 4) });
+    emit({
+      name: "tail_delivered",
+      value: r.delivered,
+      unit: "log deliveries",
+      expected: r.expected,
+      ratio: round(deliveredShare, 4),
+    });
     emit({ name: "tail_dropped", value: r.dropped, unit: "log deliveries (reported by dropped frames)" });
     await settle();
     if (!SKIP.has("diag")) {
       // Below the one-service ingest capacity: separates the fan-out cost from ingest saturation.
       log("diag: tail at 2,000 logs/s, 20 subscribers, 5 s");
-      const t2 = await withCpu(() => runTail(url, client, { service: "bench-tail-2k", subscribers: 20, rate: 2_000, durationMs: 5_000, batch: 100 }));
+      const t2 = await withCpu(() =>
+        runTail(url, client, { service: "bench-tail-2k", subscribers: 20, rate: 2_000, durationMs: 5_000, batch: 100 }),
+      );
       describe("tail 2k", t2.value, t2);
-      emit({ name: "diag_tail_latency_p50_at_2000", value: t2.value.p50, unit: "ms", delivered_ratio: round(t2.value.delivered / Math.max(1, t2.value.expected), 4), achieved_rate: Math.round(t2.value.achievedRate) });
-      emit({ name: "diag_tail_latency_p99_at_2000", value: t2.value.p99, unit: "ms", dropped: t2.value.dropped, workerd_cpu_pct: Math.round(t2.workerdPct) });
+      emit({
+        name: "diag_tail_latency_p50_at_2000",
+        value: t2.value.p50,
+        unit: "ms",
+        delivered_ratio: round(t2.value.delivered / Math.max(1, t2.value.expected), 4),
+        achieved_rate: Math.round(t2.value.achievedRate),
+      });
+      emit({
+        name: "diag_tail_latency_p99_at_2000",
+        value: t2.value.p99,
+        unit: "ms",
+        dropped: t2.value.dropped,
+        workerd_cpu_pct: Math.round(t2.workerdPct),
+      });
       await settle();
     }
   }
@@ -288,15 +428,43 @@ async function main(): Promise<void> {
   if (!SKIP.has("search")) {
     log("phase: search (load 100k logs into one service, then filtered queries)");
     const data = await loadSearchData(client, "bench-search", 100_000, 1000, 4);
-    log(`search: loaded ${data.logs} logs in ${data.seconds.toFixed(1)} s (${Math.round(data.logsPerSec)} logs/s, batches of 1000, 4 clients), errors ${data.errors}`);
-    emit({ name: "search_load_throughput_batch_1000", value: data.logsPerSec, unit: "logs/s (100k logs into one service, 4 clients)" });
+    log(
+      `search: loaded ${data.logs} logs in ${data.seconds.toFixed(1)} s (${Math.round(data.logsPerSec)} logs/s, batches of 1000, 4 clients), errors ${data.errors}`,
+    );
+    emit({
+      name: "search_load_throughput_batch_1000",
+      value: data.logsPerSec,
+      unit: "logs/s (100k logs into one service, 4 clients)",
+    });
     await settle();
     const s = await runSearches(client, "bench-search", data, 300);
-    for (const [k, v] of Object.entries(s.byKind)) log(`search ${k}: n=${v.n} p50 ${v.p50.toFixed(1)} ms p99 ${v.p99.toFixed(1)} ms rows/page ${v.rows}`);
+    for (const [k, v] of Object.entries(s.byKind))
+      log(`search ${k}: n=${v.n} p50 ${v.p50.toFixed(1)} ms p99 ${v.p99.toFixed(1)} ms rows/page ${v.rows}`);
     if (s.firstError) log(`search: first error: ${s.firstError}`);
-    emit({ name: "search_latency_p50", value: s.p50, unit: "ms (filtered, limit 100, 100k logs in one DO)", queries: s.queries });
-    emit({ name: "search_latency_p99", value: s.p99, unit: "ms (filtered, limit 100, 100k logs in one DO)", target: "≤ 50 ms", met: s.p99 <= 50 && s.errors === 0 && data.logs >= 100_000, queries: s.queries, errors: s.errors });
-    for (const [k, v] of Object.entries(s.byKind)) emit({ name: `search_latency_p99_${k.replace(/\W/g, "_")}`, value: v.p99, unit: "ms", p50: round(v.p50), rows: v.rows, n: v.n });
+    emit({
+      name: "search_latency_p50",
+      value: s.p50,
+      unit: "ms (filtered, limit 100, 100k logs in one DO)",
+      queries: s.queries,
+    });
+    emit({
+      name: "search_latency_p99",
+      value: s.p99,
+      unit: "ms (filtered, limit 100, 100k logs in one DO)",
+      target: "≤ 50 ms",
+      met: s.p99 <= 50 && s.errors === 0 && data.logs >= 100_000,
+      queries: s.queries,
+      errors: s.errors,
+    });
+    for (const [k, v] of Object.entries(s.byKind))
+      emit({
+        name: `search_latency_p99_${k.replace(/\W/g, "_")}`,
+        value: v.p99,
+        unit: "ms",
+        p50: round(v.p50),
+        rows: v.rows,
+        n: v.n,
+      });
   }
 
   const rss2 = server.rssMb();
@@ -320,7 +488,11 @@ async function main(): Promise<void> {
     log("phase: aggregator in-memory state (Node child with --expose-gc, 1M logs / 100k distinct messages)");
     const lines = await new Promise<string[]>((ok, fail) => {
       const out: string[] = [];
-      memoryChild = spawn(process.execPath, ["--expose-gc", "--import", "tsx", join(ROOT, "bench/aggregator-memory.ts")], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
+      memoryChild = spawn(
+        process.execPath,
+        ["--expose-gc", "--import", "tsx", join(ROOT, "bench/aggregator-memory.ts")],
+        { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] },
+      );
       let buf = "";
       memoryChild.stdout!.on("data", (d: Buffer) => {
         buf += d.toString();
@@ -329,21 +501,35 @@ async function main(): Promise<void> {
         out.push(...parts.filter(Boolean));
       });
       memoryChild.on("error", fail);
-      memoryChild.on("exit", (code) => (code === 0 ? ok(out) : fail(new Error(`aggregator-memory exited with ${code}`))));
+      memoryChild.on("exit", (code) =>
+        code === 0 ? ok(out) : fail(new Error(`aggregator-memory exited with ${code}`)),
+      );
     });
     const figures = lines.map((l) => JSON.parse(l) as Metric);
     for (const f of figures) {
       if (f.name === "aggregator_state_heap_growth_250k_to_1m") {
         const at250 = figures.find((x) => x.name === "aggregator_state_heap_at_250k_before_checkpoint")?.value ?? 0;
         const limit = Math.max(2, 0.1 * at250);
-        emit({ ...f, unit: `MB, aggregator in-memory state measured in Node (${f.unit})`, target: `flat after the caps: growth 250k→1M ≤ ${round(limit)} MB (max(2 MB, 10%))`, met: f.value <= limit });
-      } else emit({ ...f, unit: f.unit.startsWith("MB") ? `${f.unit}, aggregator in-memory state measured in Node` : f.unit });
+        emit({
+          ...f,
+          unit: `MB, aggregator in-memory state measured in Node (${f.unit})`,
+          target: `flat after the caps: growth 250k→1M ≤ ${round(limit)} MB (max(2 MB, 10%))`,
+          met: f.value <= limit,
+        });
+      } else
+        emit({
+          ...f,
+          unit: f.unit.startsWith("MB") ? `${f.unit}, aggregator in-memory state measured in Node` : f.unit,
+        });
     }
   }
 
   const withTargets = metrics.filter((m) => m.target !== undefined);
-  log(`done in ${((performance.now() - T0) / 1000).toFixed(1)} s: ${withTargets.filter((m) => m.met).length}/${withTargets.length} targets met`);
-  for (const m of withTargets) log(`  ${m.met ? "MET   " : "MISSED"} ${m.name} = ${m.value} ${m.unit.split(" ")[0]} (target ${m.target})`);
+  log(
+    `done in ${((performance.now() - T0) / 1000).toFixed(1)} s: ${withTargets.filter((m) => m.met).length}/${withTargets.length} targets met`,
+  );
+  for (const m of withTargets)
+    log(`  ${m.met ? "MET   " : "MISSED"} ${m.name} = ${m.value} ${m.unit.split(" ")[0]} (target ${m.target})`);
 }
 
 main().then(

@@ -18,7 +18,13 @@ export interface SearchLoad {
 
 const SPAN_MS = 50 * 60_000;
 
-export async function loadSearchData(client: Client, service: string, total: number, batch: number, concurrency: number): Promise<SearchLoad> {
+export async function loadSearchData(
+  client: Client,
+  service: string,
+  total: number,
+  batch: number,
+  concurrency: number,
+): Promise<SearchLoad> {
   const r = new Rng(777);
   const now = Date.now();
   const t0 = now - SPAN_MS;
@@ -77,7 +83,9 @@ export async function runSearches(client: Client, service: string, data: SearchL
   const patternIds = new Set<string>();
   for (const level of ["error", "warn", "info", "debug"]) {
     const res = await get(`level=${level}`);
-    if (res.status === 200) for (const l of (JSON.parse(res.body) as { logs: { pattern_id?: string }[] }).logs) if (l.pattern_id) patternIds.add(l.pattern_id);
+    if (res.status === 200)
+      for (const l of (JSON.parse(res.body) as { logs: { pattern_id?: string }[] }).logs)
+        if (l.pattern_id) patternIds.add(l.pattern_id);
   }
   const pids = [...patternIds];
   const r = new Rng(99);
@@ -86,7 +94,18 @@ export async function runSearches(client: Client, service: string, data: SearchL
     const a = data.t0 + r.int(span - 600_000);
     return `start_time=${a}&end_time=${a + 60_000 + r.int(540_000)}`;
   };
-  const words = ["timeout", "declined", "slow query", "cache miss", "webhook", "signed in", "TypeError", "status 503", "rate limit", "dequeued"];
+  const words = [
+    "timeout",
+    "declined",
+    "slow query",
+    "cache miss",
+    "webhook",
+    "signed in",
+    "TypeError",
+    "status 503",
+    "rate limit",
+    "dequeued",
+  ];
   const kinds: [string, () => string][] = [
     ["level", () => `level=${r.pick(["error", "warn", "debug", "error,warn"])}`],
     ["request_id", () => `request_id=${encodeURIComponent(r.pick(data.requestIds))}`],
@@ -121,7 +140,20 @@ export async function runSearches(client: Client, service: string, data: SearchL
   const byKind: SearchResult["byKind"] = {};
   for (const [k, v] of Object.entries(by)) {
     v.lat.sort((a, b) => a - b);
-    byKind[k] = { n: v.lat.length, p50: percentile(v.lat, 50), p99: percentile(v.lat, 99), rows: Math.round(v.rows / v.lat.length) };
+    byKind[k] = {
+      n: v.lat.length,
+      p50: percentile(v.lat, 50),
+      p99: percentile(v.lat, 99),
+      rows: Math.round(v.rows / v.lat.length),
+    };
   }
-  return { queries: all.length, p50: percentile(all, 50), p99: percentile(all, 99), max: all[all.length - 1] ?? NaN, errors, firstError, byKind };
+  return {
+    queries: all.length,
+    p50: percentile(all, 50),
+    p99: percentile(all, 99),
+    max: all[all.length - 1] ?? NaN,
+    errors,
+    firstError,
+    byKind,
+  };
 }

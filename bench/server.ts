@@ -33,7 +33,9 @@ function workerdChildren(pid: number): number[] {
     let kids: number[] = [];
     try {
       for (const t of readdirSync(`/proc/${p}/task`)) {
-        kids.push(...readFileSync(`/proc/${p}/task/${t}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number));
+        kids.push(
+          ...readFileSync(`/proc/${p}/task/${t}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number),
+        );
       }
     } catch {
       return;
@@ -68,7 +70,11 @@ export interface ServerOptions {
   persist?: boolean;
 }
 
-export async function startServer(bundles: Bundles, extraBindings: Record<string, string> = {}, opts: ServerOptions = {}): Promise<BenchServer> {
+export async function startServer(
+  bundles: Bundles,
+  extraBindings: Record<string, string> = {},
+  opts: ServerOptions = {},
+): Promise<BenchServer> {
   const persist = mkdtempSync(join(tmpdir(), "edge-logger-bench-state-"));
   const onDisk = opts.persist ?? true;
   const mf = new Miniflare({

@@ -20,7 +20,11 @@ export interface TailResult {
   lateSends: number;
 }
 
-export async function runTail(url: string, client: Client, opts: { service: string; subscribers: number; rate: number; durationMs: number; batch: number }): Promise<TailResult> {
+export async function runTail(
+  url: string,
+  client: Client,
+  opts: { service: string; subscribers: number; rate: number; durationMs: number; batch: number },
+): Promise<TailResult> {
   const wsUrl = url.replace(/^http/, "ws") + `/api/tail?service=${opts.service}&token=${READ_KEY}`;
   const latencies: number[] = [];
   let delivered = 0;
@@ -30,37 +34,43 @@ export async function runTail(url: string, client: Client, opts: { service: stri
   const sockets: WebSocket[] = [];
   // Open the subscribers (the aggregator starts on demand for a named service).
   await Promise.all(
-    Array.from({ length: opts.subscribers }, () =>
-      new Promise<void>((ok, fail) => {
-        const ws = new WebSocket(wsUrl, { perMessageDeflate: false });
-        sockets.push(ws);
-        const timer = setTimeout(() => fail(new Error("tail socket did not open within 10 s")), 10_000);
-        ws.on("open", () => {
-          clearTimeout(timer);
-          ok();
-        });
-        ws.on("error", (e) => {
-          clearTimeout(timer);
-          fail(e);
-        });
-        ws.on("message", (data) => {
-          const now = performance.now();
-          const frame = JSON.parse(data.toString()) as { type: string; logs?: { metadata?: { bench_sent?: number } }[]; count?: number };
-          if (frame.type === "logs" && frame.logs) {
-            for (const l of frame.logs) {
-              const sent = l.metadata?.bench_sent;
-              if (typeof sent === "number") latencies.push(now - sent);
-              delivered++;
+    Array.from(
+      { length: opts.subscribers },
+      () =>
+        new Promise<void>((ok, fail) => {
+          const ws = new WebSocket(wsUrl, { perMessageDeflate: false });
+          sockets.push(ws);
+          const timer = setTimeout(() => fail(new Error("tail socket did not open within 10 s")), 10_000);
+          ws.on("open", () => {
+            clearTimeout(timer);
+            ok();
+          });
+          ws.on("error", (e) => {
+            clearTimeout(timer);
+            fail(e);
+          });
+          ws.on("message", (data) => {
+            const now = performance.now();
+            const frame = JSON.parse(data.toString()) as {
+              type: string;
+              logs?: { metadata?: { bench_sent?: number } }[];
+              count?: number;
+            };
+            if (frame.type === "logs" && frame.logs) {
+              for (const l of frame.logs) {
+                const sent = l.metadata?.bench_sent;
+                if (typeof sent === "number") latencies.push(now - sent);
+                delivered++;
+              }
+            } else if (frame.type === "dropped") {
+              dropped += frame.count ?? 0;
+            } else if (frame.type === "ready") {
+              ready++; // the subscription is live (servers that send it)
+            } else if (otherFrames.length < 500) {
+              otherFrames += data.toString().slice(0, 200);
             }
-          } else if (frame.type === "dropped") {
-            dropped += frame.count ?? 0;
-          } else if (frame.type === "ready") {
-            ready++; // the subscription is live (servers that send it)
-          } else if (otherFrames.length < 500) {
-            otherFrames += data.toString().slice(0, 200);
-          }
-        });
-      }),
+          });
+        }),
     ),
   );
   // Wait until every subscription is live ("ready" frame), or 1 s for servers that don't send one.
@@ -83,7 +93,9 @@ export async function runTail(url: string, client: Client, opts: { service: stri
     if (wait > 0) await new Promise((res) => setTimeout(res, wait));
     else if (wait < -intervalMs) lateSends++;
     const sent = performance.now();
-    const logs = Array.from({ length: opts.batch }, () => makeEntry(r, opts.service, { metadata: { bench_sent: sent } }));
+    const logs = Array.from({ length: opts.batch }, () =>
+      makeEntry(r, opts.service, { metadata: { bench_sent: sent } }),
+    );
     sentLogs += logs.length;
     const p = client
       .send("POST", "/api/logs/batch", headers, JSON.stringify({ logs }))
@@ -102,7 +114,8 @@ export async function runTail(url: string, client: Client, opts: { service: stri
   // Drain: wait until every accepted log arrived at every subscriber (or was reported dropped), at most 10 s.
   const expected = acceptedLogs * opts.subscribers;
   const deadline = performance.now() + 10_000;
-  while (delivered + dropped < expected && performance.now() < deadline) await new Promise((res) => setTimeout(res, 50));
+  while (delivered + dropped < expected && performance.now() < deadline)
+    await new Promise((res) => setTimeout(res, 50));
   for (const ws of sockets) ws.close();
   if (otherFrames) process.stderr.write(`tail: unexpected frames: ${otherFrames}\n`);
   latencies.sort((a, b) => a - b);

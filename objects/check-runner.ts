@@ -27,7 +27,10 @@ export class CheckRunner {
         status TEXT NOT NULL DEFAULT 'pending', last_error TEXT
       ) WITHOUT ROWID;
     `);
-    this.#checks = sql.exec<{ body: string }>("SELECT body FROM checks").toArray().map((r) => JSON.parse(r.body) as Check);
+    this.#checks = sql
+      .exec<{ body: string }>("SELECT body FROM checks")
+      .toArray()
+      .map((r) => JSON.parse(r.body) as Check);
   }
 
   get count(): number {
@@ -96,14 +99,23 @@ export class CheckRunner {
       c.state = next;
       c.state_since = now;
       this.#save(c);
-      this.sql.exec("INSERT INTO notifications(id, check_id, url, payload, next_at) VALUES (?, ?, ?, ?, ?)", n.id, c.id, c.webhook_url, JSON.stringify(n), now);
+      this.sql.exec(
+        "INSERT INTO notifications(id, check_id, url, payload, next_at) VALUES (?, ?, ?, ?, ?)",
+        n.id,
+        c.id,
+        c.webhook_url,
+        JSON.stringify(n),
+        now,
+      );
       queued++;
     }
     return queued;
   }
 
   nextNotificationAt(): number | null {
-    return this.sql.exec<{ t: number | null }>("SELECT min(next_at) AS t FROM notifications WHERE status = 'pending'").one().t;
+    return this.sql
+      .exec<{ t: number | null }>("SELECT min(next_at) AS t FROM notifications WHERE status = 'pending'")
+      .one().t;
   }
 
   /** POSTs due notifications in order; failures are retried with backoff, never dropped silently. */
@@ -119,7 +131,11 @@ export class CheckRunner {
       try {
         const res = await fetch(n.url, {
           method: "POST",
-          headers: { "content-type": "application/json", "user-agent": "edge-logger-checks/1", "x-notification-id": n.id },
+          headers: {
+            "content-type": "application/json",
+            "user-agent": "edge-logger-checks/1",
+            "x-notification-id": n.id,
+          },
           body: n.payload,
           signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
         });

@@ -34,7 +34,15 @@ export interface FlushReport {
   last_error: string | null;
 }
 
-const NUMERIC_KEYS = ["persistedSeq", "failures", "nextRetryAt", "lastFlushAt", "flushedTotal", "flushFailedTotal", "deadLetteredTotal"] as const;
+const NUMERIC_KEYS = [
+  "persistedSeq",
+  "failures",
+  "nextRetryAt",
+  "lastFlushAt",
+  "flushedTotal",
+  "flushFailedTotal",
+  "deadLetteredTotal",
+] as const;
 
 export function loadFlushState(sql: SqlStorage): FlushState {
   const raw = store.getMeta(sql, "flush_state");
@@ -79,7 +87,9 @@ export class FlushPipeline {
       const rows = store.pendingRows(this.sql, state.persistedSeq, size);
       if (rows.length === 0) break;
       const entries = rows.map((r) => store.rowToEntry(r, this.identity.service, this.identity.domain));
-      const step = config.persistenceEnabled ? await this.#toDataService(config, entries, now, state) : await this.#toKv(config, entries, now);
+      const step = config.persistenceEnabled
+        ? await this.#toDataService(config, entries, now, state)
+        : await this.#toKv(config, entries, now);
       flushed += step.done;
       state.persistedSeq = step.done > 0 ? entries[step.done - 1].seq! : state.persistedSeq;
       saveFlushState(this.sql, state); // progress survives a crash in the next batch
@@ -95,7 +105,8 @@ export class FlushPipeline {
       state.flushFailedTotal++;
       state.lastError = error;
       const base = config.backoffBaseMs;
-      state.nextRetryAt = now + backoffDelay(state.failures - 1, { baseMs: base, capMs: config.backoffCapMs, floorMs: base / 2 });
+      state.nextRetryAt =
+        now + backoffDelay(state.failures - 1, { baseMs: base, capMs: config.backoffCapMs, floorMs: base / 2 });
     } else {
       state.failures = 0;
       state.nextRetryAt = 0;
@@ -107,7 +118,12 @@ export class FlushPipeline {
   }
 
   /** Entries handled (stored or dead-lettered) from the front of `entries`, and any error. */
-  async #toDataService(config: Config, entries: StoredLogEntry[], now: number, state: FlushState): Promise<{ done: number; error?: string }> {
+  async #toDataService(
+    config: Config,
+    entries: StoredLogEntry[],
+    now: number,
+    state: FlushState,
+  ): Promise<{ done: number; error?: string }> {
     const client = DataServiceClient.fromEnv(config, this.env)!;
     const d = await deliverWithSplit(entries, (b) => client.storeBatch(b));
     for (const r of d.refused) {

@@ -10,7 +10,13 @@ import type { AggregatorSearch } from "../src/schema/query.js";
 export const MAX_CHUNKS_PER_SEARCH = 50;
 
 /** Merges archived rows into `hot` (the aggregator's own page): one page of `source`'s rows. */
-export async function searchKvChunks(sql: SqlStorage, kv: KVNamespace, source: string, search: AggregatorSearch, hot: StoredLogEntry[]): Promise<StoredLogEntry[]> {
+export async function searchKvChunks(
+  sql: SqlStorage,
+  kv: KVNamespace,
+  source: string,
+  search: AggregatorSearch,
+  hot: StoredLogEntry[],
+): Promise<StoredLogEntry[]> {
   const desc = search.order === "desc";
   const f = search.filter;
   const chunks = sql
@@ -33,7 +39,11 @@ export async function searchKvChunks(sql: SqlStorage, kv: KVNamespace, source: s
     const rows = (await kv.get<StoredLogEntry[]>(c.key, "json")) ?? [];
     for (const e of rows) {
       if (byId.has(e.id) || !matchesFilter(e, f)) continue;
-      if (search.after && comparePositions(pos(e), { ts: search.after.ts, k: source, seq: search.after.seq }, search.order) <= 0) continue;
+      if (
+        search.after &&
+        comparePositions(pos(e), { ts: search.after.ts, k: source, seq: search.after.seq }, search.order) <= 0
+      )
+        continue;
       byId.set(e.id, e);
       merged.push(e);
     }

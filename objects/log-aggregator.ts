@@ -13,7 +13,14 @@ import { loadConfig, type Config } from "../src/config.js";
 import { TokenBucket } from "../src/core/token-bucket.js";
 import { backoffDelay } from "../src/core/backoff.js";
 import { DataServiceClient } from "../src/data-service-client.js";
-import { FlushPipeline, KV_CHUNK_ROWS, type FlushReport, type FlushState, loadFlushState, saveFlushState } from "./flush-pipeline.js";
+import {
+  FlushPipeline,
+  KV_CHUNK_ROWS,
+  type FlushReport,
+  type FlushState,
+  loadFlushState,
+  saveFlushState,
+} from "./flush-pipeline.js";
 import * as store from "./log-store.js";
 import { searchKvChunks } from "./kv-archive.js";
 import { CHECK_INTERVAL_MS, CheckRunner } from "./check-runner.js";
@@ -139,7 +146,11 @@ export class LogAggregator extends DurableObject<Env> {
     super(ctx, env);
     const maxQueue = Number(env.TAIL_QUEUE_MAX);
     // The tail cursor is keyed by aggregator name: a shard's seqs are its own.
-    this.#tails = new TailSockets(ctx, () => this.#name, Number.isInteger(maxQueue) && maxQueue > 0 ? maxQueue : undefined);
+    this.#tails = new TailSockets(
+      ctx,
+      () => this.#name,
+      Number.isInteger(maxQueue) && maxQueue > 0 ? maxQueue : undefined,
+    );
     this.#patterns = new PatternEngine(ctx.storage.sql);
     // Answered by the runtime without waking a hibernated object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
@@ -180,7 +191,11 @@ export class LogAggregator extends DurableObject<Env> {
     const now = Date.now();
     if (entries.length > 0) {
       const config = await this.#config();
-      this.#bucket ??= new TokenBucket(config.serviceLogsPerSecond, Math.max(1000, 2 * config.serviceLogsPerSecond), now);
+      this.#bucket ??= new TokenBucket(
+        config.serviceLogsPerSecond,
+        Math.max(1000, 2 * config.serviceLogsPerSecond),
+        now,
+      );
       const allowed = this.#bucket.take(entries.length, now);
       if (!allowed.ok) {
         store.bumpTotals(sql, new Map([["rate_limited", entries.length]]));
@@ -199,7 +214,10 @@ export class LogAggregator extends DurableObject<Env> {
     const fresh: StoredLogEntry[] = [];
     // Duplicates are found before mining, so the miner sees each stored row exactly once (a
     // restart replays stored rows; the live miner must have seen the same sequence).
-    const existing = store.existingIds(sql, entries.map((e) => e.id));
+    const existing = store.existingIds(
+      sql,
+      entries.map((e) => e.id),
+    );
     const accepted: { e: NormalisedLogEntry; patternId: string }[] = [];
     for (const e of entries) {
       if (existing.has(e.id)) continue;
@@ -300,10 +318,21 @@ export class LogAggregator extends DurableObject<Env> {
       const replay = rows.slice(0, REPLAY_MAX).map((r) => store.rowToEntry(r, this.#service, this.#domain));
       for (let i = 0; i < replay.length; i += 500) {
         const chunk = replay.slice(i, i + 500);
-        server.send(JSON.stringify({ type: "logs", logs: chunk, cursor: encodeTailCursor({ [key]: chunk[chunk.length - 1].seq! }) }));
+        server.send(
+          JSON.stringify({
+            type: "logs",
+            logs: chunk,
+            cursor: encodeTailCursor({ [key]: chunk[chunk.length - 1].seq! }),
+          }),
+        );
       }
       if (rows.length > REPLAY_MAX) {
-        const rest = store.rowsAfterSeq(sql, replay[replay.length - 1].seq!, this.#patterns.expandFilter(sub.filter), Number.MAX_SAFE_INTEGER).length;
+        const rest = store.rowsAfterSeq(
+          sql,
+          replay[replay.length - 1].seq!,
+          this.#patterns.expandFilter(sub.filter),
+          Number.MAX_SAFE_INTEGER,
+        ).length;
         server.send(JSON.stringify({ type: "dropped", count: rest }));
       }
     } else if (sub.since !== undefined) {
@@ -367,13 +396,19 @@ export class LogAggregator extends DurableObject<Env> {
   async flushNow(): Promise<FlushReport> {
     const flushed = await this.#runScheduled(true);
     await this.#armAlarm();
-    return { flushed, pending: this.#pending, dead_lettered: store.countDeadLetters(this.ctx.storage.sql), last_error: this.#flush.lastError };
+    return {
+      flushed,
+      pending: this.#pending,
+      dead_lettered: store.countDeadLetters(this.ctx.storage.sql),
+      last_error: this.#flush.lastError,
+    };
   }
 
   // ---- stored error-rate checks ----
 
   async addCheck(check: Check): Promise<Check> {
-    if (this.#checks.count >= MAX_CHECKS_PER_SERVICE) throw new Error(`at most ${MAX_CHECKS_PER_SERVICE} checks per service`);
+    if (this.#checks.count >= MAX_CHECKS_PER_SERVICE)
+      throw new Error(`at most ${MAX_CHECKS_PER_SERVICE} checks per service`);
     this.#checks.add(check);
     const now = Date.now();
     this.#checks.evaluate(now, await this.#checkCounts(await this.#config(), now));
@@ -398,7 +433,9 @@ export class LogAggregator extends DurableObject<Env> {
     const windows = this.#checks.windowsMs();
     const sums = windows.map((w) => this.#counters.count(w, now));
     for (const name of names.filter((n) => n !== this.#name)) {
-      const stub = this.env.LOG_AGGREGATOR.getByName(name) as unknown as { countsFor(w: number[]): Promise<LevelCounts[]> };
+      const stub = this.env.LOG_AGGREGATOR.getByName(name) as unknown as {
+        countsFor(w: number[]): Promise<LevelCounts[]>;
+      };
       const theirs = await stub.countsFor(windows);
       theirs.forEach((c, i) => (sums[i] = addCounts(sums[i], c)));
     }
@@ -434,8 +471,19 @@ export class LogAggregator extends DurableObject<Env> {
     return {
       service: this.#service,
       domain: this.#domain,
-      received: { error: n("received_error"), warn: n("received_warn"), info: n("received_info"), debug: n("received_debug") },
-      rejected: { error: n("rejected_error"), warn: n("rejected_warn"), info: n("rejected_info"), debug: n("rejected_debug"), unknown: n("rejected_unknown") },
+      received: {
+        error: n("received_error"),
+        warn: n("received_warn"),
+        info: n("received_info"),
+        debug: n("received_debug"),
+      },
+      rejected: {
+        error: n("rejected_error"),
+        warn: n("rejected_warn"),
+        info: n("rejected_info"),
+        debug: n("rejected_debug"),
+        unknown: n("rejected_unknown"),
+      },
       duplicates: n("duplicates"),
       rate_limited: n("rate_limited"),
       flushed_total: f.flushedTotal,
@@ -468,7 +516,13 @@ export class LogAggregator extends DurableObject<Env> {
     const sql = this.ctx.storage.sql;
     const lv = levels && levels.length ? ` AND level IN (${levels.map(() => "?").join(",")})` : "";
     const params = [beforeTs, ...(levels ?? [])];
-    const unpersisted = sql.exec<{ n: number }>(`SELECT count(*) AS n FROM logs WHERE ts < ?${lv} AND seq > ?`, ...params, this.#flush.persistedSeq).one().n;
+    const unpersisted = sql
+      .exec<{ n: number }>(
+        `SELECT count(*) AS n FROM logs WHERE ts < ?${lv} AND seq > ?`,
+        ...params,
+        this.#flush.persistedSeq,
+      )
+      .one().n;
     const deleted = sql.exec<{ n: number }>(`SELECT count(*) AS n FROM logs WHERE ts < ?${lv}`, ...params).one().n;
     sql.exec(`DELETE FROM logs WHERE ts < ?${lv}`, ...params);
     this.#pending = store.countAfter(sql, this.#flush.persistedSeq);
@@ -485,8 +539,14 @@ export class LogAggregator extends DurableObject<Env> {
     const sql = this.ctx.storage.sql;
     const letters = store.listDeadLetters(sql, limit);
     for (const l of letters) sql.exec("DELETE FROM logs WHERE id = ?", l.id);
-    store.insertLogs(sql, letters.map((l) => ({ e: l.entry, patternId: l.entry.pattern_id ?? null })));
-    store.deleteDeadLetters(sql, letters.map((l) => l.seq));
+    store.insertLogs(
+      sql,
+      letters.map((l) => ({ e: l.entry, patternId: l.entry.pattern_id ?? null })),
+    );
+    store.deleteDeadLetters(
+      sql,
+      letters.map((l) => l.seq),
+    );
     this.#pending = store.countAfter(sql, this.#flush.persistedSeq);
     await this.#armAlarm();
     return { replayed: letters.length };
@@ -498,9 +558,18 @@ export class LogAggregator extends DurableObject<Env> {
     const sql = this.ctx.storage.sql;
     let flushed = 0;
     if (this.#pending > 0 && this.#service) {
-      const due = force || this.#backlogFull(config) || now - this.#pendingSince >= config.flushIntervalMs || this.#flush.failures > 0;
+      const due =
+        force ||
+        this.#backlogFull(config) ||
+        now - this.#pendingSince >= config.flushIntervalMs ||
+        this.#flush.failures > 0;
       if (due) {
-        flushed = await new FlushPipeline(sql, this.env, { service: this.#service, domain: this.#domain }).run(config, this.#flush, now, force);
+        flushed = await new FlushPipeline(sql, this.env, { service: this.#service, domain: this.#domain }).run(
+          config,
+          this.#flush,
+          now,
+          force,
+        );
         this.#pending = store.countAfter(sql, this.#flush.persistedSeq);
         if (this.#pending > 0 && flushed > 0) this.#pendingSince = now;
       }
@@ -510,8 +579,14 @@ export class LogAggregator extends DurableObject<Env> {
       this.#checks.evaluate(now, await this.#checkCounts(config, now));
       await this.#checks.deliver(now);
     }
-    if (config.persistenceEnabled && this.#service && (force || now - this.#lastPatternPushAt >= config.flushIntervalMs)) await this.#pushPatterns(config, now);
-    if (this.#dirtySince > 0 && (force || now - this.#lastSnapshotAt >= SNAPSHOT_INTERVAL_MS)) await this.#writeSnapshot(now);
+    if (
+      config.persistenceEnabled &&
+      this.#service &&
+      (force || now - this.#lastPatternPushAt >= config.flushIntervalMs)
+    )
+      await this.#pushPatterns(config, now);
+    if (this.#dirtySince > 0 && (force || now - this.#lastSnapshotAt >= SNAPSHOT_INTERVAL_MS))
+      await this.#writeSnapshot(now);
     if (force || now - this.#lastTrimAt >= TRIM_INTERVAL_MS) this.#trim(config, now);
     return flushed;
   }
@@ -521,12 +596,29 @@ export class LogAggregator extends DurableObject<Env> {
     this.#lastPatternPushAt = now;
     const seq = store.maxSeq(this.ctx.storage.sql);
     if (seq === this.#patternsPushedSeq) return;
-    const patterns = this.#patterns.list(this.#service, { start: 0, end: Number.MAX_SAFE_INTEGER, bucketMs: DAY_MS, minFrequency: 1, limit: 1000, withTrend: false }, now);
+    const patterns = this.#patterns.list(
+      this.#service,
+      { start: 0, end: Number.MAX_SAFE_INTEGER, bucketMs: DAY_MS, minFrequency: 1, limit: 1000, withTrend: false },
+      now,
+    );
     if (patterns.length === 0) return;
     const client = DataServiceClient.fromEnv(config, this.env);
     try {
       const res = await client!.forward("POST", "/api/logs/patterns/learn", {
-        patterns: patterns.map(({ id, pattern, name, type, severity, category, frequency, first_seen, last_seen, services }) => ({ id, pattern, name, type, severity, category, frequency, first_seen, last_seen, services })),
+        patterns: patterns.map(
+          ({ id, pattern, name, type, severity, category, frequency, first_seen, last_seen, services }) => ({
+            id,
+            pattern,
+            name,
+            type,
+            severity,
+            category,
+            frequency,
+            first_seen,
+            last_seen,
+            services,
+          }),
+        ),
       });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       this.#patternsPushedSeq = seq;
@@ -545,7 +637,11 @@ export class LogAggregator extends DurableObject<Env> {
       windows: this.stats(60 * MINUTE_MS, "1m").windows,
       series: this.#counters.series(60 * MINUTE_MS, "1m", now),
       recent_errors: store.recentErrors(sql, 20).map((r) => store.rowToEntry(r, this.#service, this.#domain)),
-      top_patterns: this.#patterns.list(this.#service, { start: now - 60 * MINUTE_MS, end: now + 1, bucketMs: MINUTE_MS, minFrequency: 1, limit: 10, withTrend: true }, now),
+      top_patterns: this.#patterns.list(
+        this.#service,
+        { start: now - 60 * MINUTE_MS, end: now + 1, bucketMs: MINUTE_MS, minFrequency: 1, limit: 10, withTrend: true },
+        now,
+      ),
       pending: this.#pending,
       dead_letters: store.countDeadLetters(sql),
     };
@@ -564,7 +660,13 @@ export class LogAggregator extends DurableObject<Env> {
   #trim(config: Config, now: number): void {
     const sql = this.ctx.storage.sql;
     this.#lastTrimAt = now;
-    const { deleted, maxTs } = store.trimPersisted(sql, this.#flush.persistedSeq, now - config.hotRetentionMs, config.hotMaxRows, !config.persistenceEnabled);
+    const { deleted, maxTs } = store.trimPersisted(
+      sql,
+      this.#flush.persistedSeq,
+      now - config.hotRetentionMs,
+      config.hotMaxRows,
+      !config.persistenceEnabled,
+    );
     if (deleted > 0) {
       const prev = Number(store.getMeta(sql, "trimmed_through_ts") ?? 0);
       store.setMeta(sql, "trimmed_through_ts", String(Math.max(prev, maxTs)));
@@ -603,7 +705,10 @@ export class LogAggregator extends DurableObject<Env> {
     // Rates move as time passes (errors age out): re-evaluate while a check is breached or
     // logs inside the longest check window exist.
     const sharded = this.#service !== "" && shardCount(config, this.#service) > 1;
-    if (this.#checks.count > 0 && (sharded || this.#checks.anyBreached || now - this.#lastIngestAt <= this.#checks.longestWindowMs)) {
+    if (
+      this.#checks.count > 0 &&
+      (sharded || this.#checks.anyBreached || now - this.#lastIngestAt <= this.#checks.longestWindowMs)
+    ) {
       due.push(now + CHECK_INTERVAL_MS);
     }
     const next = due.length ? Math.max(Math.min(...due), now) : null;

@@ -1,6 +1,12 @@
 // Small functions over the aggregator's SqlStorage: schema, inserts, queries. The aggregator is
 // wiring; the SQL lives here so it can be read in one place.
-import { type Level, type NormalisedLogEntry, type OptionalColumns, type StoredLogEntry, withOptionalColumns } from "../src/schema/log-entry.js";
+import {
+  type Level,
+  type NormalisedLogEntry,
+  type OptionalColumns,
+  type StoredLogEntry,
+  withOptionalColumns,
+} from "../src/schema/log-entry.js";
 import type { AggregatorSearch, LogFilter } from "../src/schema/query.js";
 
 export function migrate(sql: SqlStorage): void {
@@ -50,7 +56,11 @@ export function getMeta(sql: SqlStorage, key: string): string | undefined {
 }
 
 export function setMeta(sql: SqlStorage, key: string, value: string): void {
-  sql.exec("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", key, value);
+  sql.exec(
+    "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    key,
+    value,
+  );
 }
 
 /** Statement-sized pieces of a batch: one JSON parameter stays well under the 2 MB value limit. */
@@ -222,11 +232,21 @@ export function searchLogs(sql: SqlStorage, search: AggregatorSearch): SearchRow
   if (q === undefined) return { rows: sql.exec<LogRow>(`${base} LIMIT ?`, ...params, search.limit).toArray() };
   const like = likePattern(q);
   const rows = sql
-    .exec<LogRow>(`SELECT * FROM (${base} LIMIT ?) WHERE message LIKE ? ESCAPE '\\' ORDER BY ts ${dir}, seq ${dir} LIMIT ?`, ...params, TEXT_SCAN_BUDGET, like, search.limit)
+    .exec<LogRow>(
+      `SELECT * FROM (${base} LIMIT ?) WHERE message LIKE ? ESCAPE '\\' ORDER BY ts ${dir}, seq ${dir} LIMIT ?`,
+      ...params,
+      TEXT_SCAN_BUDGET,
+      like,
+      search.limit,
+    )
     .toArray();
   if (rows.length >= search.limit) return { rows };
   const edge = sql
-    .exec<{ ts: number; seq: number }>(`SELECT ts, seq FROM (${base} LIMIT 1 OFFSET ?)`, ...params, TEXT_SCAN_BUDGET - 1)
+    .exec<{ ts: number; seq: number }>(
+      `SELECT ts, seq FROM (${base} LIMIT 1 OFFSET ?)`,
+      ...params,
+      TEXT_SCAN_BUDGET - 1,
+    )
     .toArray()[0];
   return edge ? { rows, scannedThrough: { ts: edge.ts, seq: edge.seq } } : { rows };
 }
@@ -259,9 +279,15 @@ export function countDeadLetters(sql: SqlStorage): number {
   return sql.exec<{ n: number }>("SELECT count(*) AS n FROM dead_letters").one().n;
 }
 
-export function listDeadLetters(sql: SqlStorage, limit: number): { seq: number; id: string; error: string; at: number; entry: StoredLogEntry }[] {
+export function listDeadLetters(
+  sql: SqlStorage,
+  limit: number,
+): { seq: number; id: string; error: string; at: number; entry: StoredLogEntry }[] {
   return sql
-    .exec<{ seq: number; id: string; error: string; at: number; entry: string }>("SELECT * FROM dead_letters ORDER BY seq LIMIT ?", limit)
+    .exec<{ seq: number; id: string; error: string; at: number; entry: string }>(
+      "SELECT * FROM dead_letters ORDER BY seq LIMIT ?",
+      limit,
+    )
     .toArray()
     .map((r) => ({ seq: r.seq, id: r.id, error: r.error, at: r.at, entry: JSON.parse(r.entry) as StoredLogEntry }));
 }
@@ -275,10 +301,23 @@ export function deleteDeadLetters(sql: SqlStorage, seqs: number[]): void {
  * `maxRows`. In the KV-only phase the ids of trimmed rows are kept with their chunk first, so
  * get-by-id still finds them. Returns the number of rows deleted and the newest trimmed ts.
  */
-export function trimPersisted(sql: SqlStorage, persistedSeq: number, beforeTs: number, maxRows: number, keepIds: boolean): { deleted: number; maxTs: number } {
+export function trimPersisted(
+  sql: SqlStorage,
+  persistedSeq: number,
+  beforeTs: number,
+  maxRows: number,
+  keepIds: boolean,
+): { deleted: number; maxTs: number } {
   const capSeq = maxSeq(sql) - maxRows;
   const cond = "seq <= ? AND (ts < ? OR seq <= ?)";
-  const stats = sql.exec<{ n: number; t: number | null }>(`SELECT count(*) AS n, max(ts) AS t FROM logs WHERE ${cond}`, persistedSeq, beforeTs, capSeq).one();
+  const stats = sql
+    .exec<{ n: number; t: number | null }>(
+      `SELECT count(*) AS n, max(ts) AS t FROM logs WHERE ${cond}`,
+      persistedSeq,
+      beforeTs,
+      capSeq,
+    )
+    .one();
   if (stats.n === 0) return { deleted: 0, maxTs: 0 };
   if (keepIds) {
     sql.exec(
@@ -295,7 +334,9 @@ export function trimPersisted(sql: SqlStorage, persistedSeq: number, beforeTs: n
 }
 
 export function recentErrors(sql: SqlStorage, limit: number): LogRow[] {
-  return sql.exec<LogRow>("SELECT * FROM logs WHERE level = 'error' ORDER BY ts DESC, seq DESC LIMIT ?", limit).toArray();
+  return sql
+    .exec<LogRow>("SELECT * FROM logs WHERE level = 'error' ORDER BY ts DESC, seq DESC LIMIT ?", limit)
+    .toArray();
 }
 
 /** Rows after `seq` matching the filter, in seq order: the tail's replay. */
@@ -303,17 +344,25 @@ export function rowsAfterSeq(sql: SqlStorage, seq: number, filter: LogFilter, li
   const { where, params } = whereClause(filter);
   where.push("seq > ?");
   params.push(seq);
-  return sql.exec<LogRow>(`SELECT * FROM logs WHERE ${where.join(" AND ")} ORDER BY seq LIMIT ?`, ...params, limit).toArray();
+  return sql
+    .exec<LogRow>(`SELECT * FROM logs WHERE ${where.join(" AND ")} ORDER BY seq LIMIT ?`, ...params, limit)
+    .toArray();
 }
 
 export function bumpTotals(sql: SqlStorage, deltas: Map<string, number>): void {
   for (const [name, n] of deltas) {
-    if (n > 0) sql.exec("INSERT INTO totals(name, n) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET n = n + excluded.n", name, n);
+    if (n > 0)
+      sql.exec("INSERT INTO totals(name, n) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET n = n + excluded.n", name, n);
   }
 }
 
 export function readTotals(sql: SqlStorage): Map<string, number> {
-  return new Map(sql.exec<{ name: string; n: number }>("SELECT name, n FROM totals").toArray().map((r) => [r.name, r.n]));
+  return new Map(
+    sql
+      .exec<{ name: string; n: number }>("SELECT name, n FROM totals")
+      .toArray()
+      .map((r) => [r.name, r.n]),
+  );
 }
 
 /** The subset of `ids` already stored (100 bound parameters per statement). */
@@ -321,7 +370,11 @@ export function existingIds(sql: SqlStorage, ids: string[]): Set<string> {
   const found = new Set<string>();
   for (let i = 0; i < ids.length; i += 100) {
     const chunk = ids.slice(i, i + 100);
-    for (const r of sql.exec<{ id: string }>(`SELECT id FROM logs WHERE id IN (${chunk.map(() => "?").join(",")})`, ...chunk)) found.add(r.id);
+    for (const r of sql.exec<{ id: string }>(
+      `SELECT id FROM logs WHERE id IN (${chunk.map(() => "?").join(",")})`,
+      ...chunk,
+    ))
+      found.add(r.id);
   }
   return found;
 }

@@ -52,14 +52,26 @@ export class PatternEngine {
     }
     const learned = store.getMeta(this.sql, "learned_patterns");
     if (learned) this.#learned = new LearnedMatcher(JSON.parse(learned) as LearnedPattern[]);
-    const rows = this.sql.exec<{ seq: number; message: string; level: Level; priority: number | null; ts: number; received_at: number }>(
-      "SELECT seq, message, level, priority, ts, received_at FROM logs WHERE seq > ? ORDER BY seq",
-      this.#lastSeq,
-    );
-    for (const r of rows) this.#observe(r.seq, r.message, r.level, r.priority ?? undefined, Math.min(r.ts, r.received_at), r.received_at);
+    const rows = this.sql.exec<{
+      seq: number;
+      message: string;
+      level: Level;
+      priority: number | null;
+      ts: number;
+      received_at: number;
+    }>("SELECT seq, message, level, priority, ts, received_at FROM logs WHERE seq > ? ORDER BY seq", this.#lastSeq);
+    for (const r of rows)
+      this.#observe(r.seq, r.message, r.level, r.priority ?? undefined, Math.min(r.ts, r.received_at), r.received_at);
   }
 
-  #observe(seq: number, message: string, level: Level, priority: number | undefined, countedAt: number, receivedAt: number): { id: string; template: string } {
+  #observe(
+    seq: number,
+    message: string,
+    level: Level,
+    priority: number | undefined,
+    countedAt: number,
+    receivedAt: number,
+  ): { id: string; template: string } {
     const r = this.#miner.add(message, receivedAt);
     this.#book.record(r.id, level, priority, countedAt);
     this.#lastSeq = seq;
@@ -70,8 +82,22 @@ export class PatternEngine {
    * Assigns the entry's pattern (before it is stored, so `pattern_id` is in the row) and applies
    * a learned category when the entry has none. Call advance(seq) once the row is stored.
    */
-  assign(e: { message: string; level: Level; priority?: number; timestamp: number; received_at: number; category?: Category }): string {
-    const r = this.#observe(this.#lastSeq, e.message, e.level, e.priority, Math.min(e.timestamp, e.received_at), e.received_at);
+  assign(e: {
+    message: string;
+    level: Level;
+    priority?: number;
+    timestamp: number;
+    received_at: number;
+    category?: Category;
+  }): string {
+    const r = this.#observe(
+      this.#lastSeq,
+      e.message,
+      e.level,
+      e.priority,
+      Math.min(e.timestamp, e.received_at),
+      e.received_at,
+    );
     const label = this.#label(r.id, e.message, r.template);
     if (label?.category && e.category === undefined) e.category = label.category;
     return r.id;
@@ -91,7 +117,9 @@ export class PatternEngine {
   expandFilter<F extends { patternId?: string; patternIds?: string[] }>(f: F): F {
     if (f.patternId === undefined) return f;
     const ids = this.#miner.idsOf(f.patternId);
-    return ids.length > 1 || ids[0] !== f.patternId ? { ...f, patternIds: [...new Set([f.patternId, ...ids])].slice(0, 90) } : f;
+    return ids.length > 1 || ids[0] !== f.patternId
+      ? { ...f, patternIds: [...new Set([f.patternId, ...ids])].slice(0, 90) }
+      : f;
   }
 
   advance(seq: number): void {
@@ -122,7 +150,10 @@ export class PatternEngine {
 
   checkpoint(): void {
     if (!this.dirty) return;
-    this.#book.compact((id) => this.#miner.resolve(id), (id) => this.#miner.get(id) !== undefined);
+    this.#book.compact(
+      (id) => this.#miner.resolve(id),
+      (id) => this.#miner.get(id) !== undefined,
+    );
     const cp: Checkpoint = { seq: this.#lastSeq, miner: this.#miner.toJSON(), book: this.#book.toJSON() };
     store.setMeta(this.sql, CHECKPOINT_KEY, JSON.stringify(cp));
     this.#checkpointSeq = this.#lastSeq;
@@ -130,29 +161,56 @@ export class PatternEngine {
 
   /** Patterns as the contract shows them, most frequent in [start, end) first. */
   list(service: string, q: PatternQuery, nowMs: number): Pattern[] {
-    this.#book.compact((id) => this.#miner.resolve(id), (id) => this.#miner.get(id) !== undefined);
+    this.#book.compact(
+      (id) => this.#miner.resolve(id),
+      (id) => this.#miner.get(id) !== undefined,
+    );
     const ranked: { id: string; template: string; view: PatternStatView; frequency: number }[] = [];
     for (const p of this.#miner.patterns()) {
       const view = this.#book.view(p.id);
       if (!view) continue;
-      const frequency = q.start <= view.firstSeen && q.end > view.lastSeen ? view.total : this.#book.countIn(p.id, q.start, q.end, nowMs);
+      const frequency =
+        q.start <= view.firstSeen && q.end > view.lastSeen
+          ? view.total
+          : this.#book.countIn(p.id, q.start, q.end, nowMs);
       if (frequency >= Math.max(1, q.minFrequency)) ranked.push({ id: p.id, template: p.template, view, frequency });
     }
     ranked.sort((a, b) => b.frequency - a.frequency || a.id.localeCompare(b.id));
     // Trends (and learned labels) only for what is returned: the snapshot asks for 10 of 1000.
-    return ranked.slice(0, q.limit).map((r) => this.#toPattern(r.id, r.template, r.view, r.frequency, service, q, nowMs));
+    return ranked
+      .slice(0, q.limit)
+      .map((r) => this.#toPattern(r.id, r.template, r.view, r.frequency, service, q, nowMs));
   }
 
   get(id: string, service: string, nowMs: number): Pattern | null {
     const live = this.#miner.get(id);
     if (!live) return null;
-    this.#book.compact((x) => this.#miner.resolve(x), (x) => this.#miner.get(x) !== undefined);
+    this.#book.compact(
+      (x) => this.#miner.resolve(x),
+      (x) => this.#miner.get(x) !== undefined,
+    );
     const v = this.#book.view(live.id);
     if (!v) return null;
-    return this.#toPattern(live.id, live.template, v, v.total, service, { start: nowMs - HOUR_MS, end: nowMs, bucketMs: 60_000, minFrequency: 0, limit: 1, withTrend: false }, nowMs);
+    return this.#toPattern(
+      live.id,
+      live.template,
+      v,
+      v.total,
+      service,
+      { start: nowMs - HOUR_MS, end: nowMs, bucketMs: 60_000, minFrequency: 0, limit: 1, withTrend: false },
+      nowMs,
+    );
   }
 
-  #toPattern(id: string, template: string, v: PatternStatView, frequency: number, service: string, q: PatternQuery, nowMs: number): Pattern {
+  #toPattern(
+    id: string,
+    template: string,
+    v: PatternStatView,
+    frequency: number,
+    service: string,
+    q: PatternQuery,
+    nowMs: number,
+  ): Pattern {
     const label = this.#label(id, template, template);
     const p: Pattern = {
       id,

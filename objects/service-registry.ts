@@ -28,7 +28,12 @@ export class ServiceRegistry extends DurableObject<Env> {
   }
 
   indexCheck(id: string, domain: string, service: string): void {
-    this.ctx.storage.sql.exec("INSERT OR REPLACE INTO checks(id, domain, service) VALUES (?, ?, ?)", id, domain, service);
+    this.ctx.storage.sql.exec(
+      "INSERT OR REPLACE INTO checks(id, domain, service) VALUES (?, ?, ?)",
+      id,
+      domain,
+      service,
+    );
   }
 
   unindexCheck(id: string): void {
@@ -36,7 +41,9 @@ export class ServiceRegistry extends DurableObject<Env> {
   }
 
   findCheck(id: string): { domain: string; service: string } | null {
-    const r = this.ctx.storage.sql.exec<{ domain: string; service: string }>("SELECT domain, service FROM checks WHERE id = ?", id).toArray()[0];
+    const r = this.ctx.storage.sql
+      .exec<{ domain: string; service: string }>("SELECT domain, service FROM checks WHERE id = ?", id)
+      .toArray()[0];
     return r ? { domain: r.domain, service: r.service } : null;
   }
 

@@ -80,7 +80,11 @@ export class TailSockets {
           const key = `${JSON.stringify(a.filter)}|${p.logs[0].seq}|${last}|${p.logs.length}`;
           let frame = frames.get(key);
           if (frame === undefined) {
-            frame = JSON.stringify({ type: "logs", logs: p.logs, cursor: encodeTailCursor({ [this.sourceKey()]: last }) });
+            frame = JSON.stringify({
+              type: "logs",
+              logs: p.logs,
+              cursor: encodeTailCursor({ [this.sourceKey()]: last }),
+            });
             frames.set(key, frame);
           }
           ws.send(frame);

@@ -80,7 +80,9 @@ function explain(
     console.log(`TRUTH (${count(m)}) ${t}`);
     for (const [p, lines] of m) {
       const others = predTruths.get(p)!.size - 1;
-      console.log(`   ${p} n=${lines.length}${others ? ` +${others} other events` : ""} :: ${parsed[lines[0]].template}`);
+      console.log(
+        `   ${p} n=${lines.length}${others ? ` +${others} other events` : ""} :: ${parsed[lines[0]].template}`,
+      );
       console.log(`      e.g. ${contents[lines[0]].slice(0, 160)}`);
     }
   }

@@ -158,7 +158,10 @@ export function countDistinct(values: readonly string[]): number {
  * Mines the contents in order (online, one add() per line) and returns, per line, the id it
  * got resolved to the surviving pattern after the whole input, and that pattern's template.
  */
-export function mineAll(contents: readonly string[], miner: PatternMiner): Array<{ pattern: string; template: string }> {
+export function mineAll(
+  contents: readonly string[],
+  miner: PatternMiner,
+): Array<{ pattern: string; template: string }> {
   const ids = contents.map((c) => miner.add(c).id);
   return ids.map((id) => {
     const pattern = miner.resolve(id);

@@ -113,7 +113,15 @@ async function ingestClient(base: string, client: number, until: number): Promis
     for (let attempt = 0; ; attempt++) {
       const t0 = performance.now();
       stats.requests.ingest++;
-      const res = await request(`${base}/api/logs/batch`, { method: "POST", headers: { authorization: `Bearer ${INGEST_KEY}`, "content-type": "application/json" }, body }, until + 60_000);
+      const res = await request(
+        `${base}/api/logs/batch`,
+        {
+          method: "POST",
+          headers: { authorization: `Bearer ${INGEST_KEY}`, "content-type": "application/json" },
+          body,
+        },
+        until + 60_000,
+      );
       if (!res) {
         if (Date.now() > until + 60_000) {
           stats.unexpected.push(`ingest client ${client}: gave up on a batch`);
@@ -157,10 +165,16 @@ async function searchClient(base: string, client: number, until: number): Promis
       await res?.arrayBuffer();
       continue;
     }
-    const queries = [`service=${service}&limit=100`, `service=${service}&level=error,warn&limit=50`, `q=request%2013&limit=20`, `service=${service}&order=asc&limit=10`];
+    const queries = [
+      `service=${service}&limit=100`,
+      `service=${service}&level=error,warn&limit=50`,
+      `q=request%2013&limit=20`,
+      `service=${service}&order=asc&limit=10`,
+    ];
     stats.requests.search++;
     const res = await request(`${base}/api/logs/search?${queries[i % queries.length]}`, { headers }, until);
-    if (res && res.status !== 200) stats.unexpected.push(`search: HTTP ${res.status} ${(await res.text()).slice(0, 200)}`);
+    if (res && res.status !== 200)
+      stats.unexpected.push(`search: HTTP ${res.status} ${(await res.text()).slice(0, 200)}`);
     else await res?.arrayBuffer();
   }
 }
@@ -184,11 +198,26 @@ async function openTail(base: string, index: number): Promise<TailSub> {
   const services = index % 2 === 0 ? SERVICES : [SERVICES[Math.floor(index / 2) % SERVICES.length]];
   const url = `${base.replace(/^http/, "ws")}/api/tail?service=${services.join(",")}`;
   const ws = new WebSocket(url, { headers: { authorization: `Bearer ${READ_KEY}` }, maxPayload: 64 * 1024 * 1024 });
-  const sub: TailSub = { name: `tail${index}(${services.length === 1 ? services[0] : "all"})`, services, seen: new Map(), dropped: 0, frames: 0, errors: [], openedAt: 0, ws, closing: false };
+  const sub: TailSub = {
+    name: `tail${index}(${services.length === 1 ? services[0] : "all"})`,
+    services,
+    seen: new Map(),
+    dropped: 0,
+    frames: 0,
+    errors: [],
+    openedAt: 0,
+    ws,
+    closing: false,
+  };
   ws.on("message", (data) => {
     const text = data.toString();
     if (text === "pong") return;
-    const frame = JSON.parse(text) as { type: string; logs?: { id: string }[]; count?: number; error?: { code: string } };
+    const frame = JSON.parse(text) as {
+      type: string;
+      logs?: { id: string }[];
+      count?: number;
+      error?: { code: string };
+    };
     sub.frames++;
     if (frame.type === "logs") for (const l of frame.logs ?? []) sub.seen.set(l.id, (sub.seen.get(l.id) ?? 0) + 1);
     else if (frame.type === "dropped") sub.dropped += frame.count ?? 0;
@@ -216,7 +245,11 @@ async function searchAll(base: string, service: string): Promise<Map<string, num
     const q = new URLSearchParams({ service, limit: "1000", order: "asc" });
     if (cursor) q.set("cursor", cursor);
     stats.requests.reconcile++;
-    const res = await request(`${base}/api/logs/search?${q}`, { headers: { authorization: `Bearer ${READ_KEY}` } }, deadline);
+    const res = await request(
+      `${base}/api/logs/search?${q}`,
+      { headers: { authorization: `Bearer ${READ_KEY}` } },
+      deadline,
+    );
     if (!res || res.status !== 200) throw new Error(`reconcile search for ${service}: HTTP ${res?.status ?? "none"}`);
     const page = (await res.json()) as { logs: { id: string }[]; next_cursor: string | null };
     for (const l of page.logs) found.set(l.id, (found.get(l.id) ?? 0) + 1);
@@ -247,7 +280,9 @@ async function main(): Promise<number> {
   try {
     server = await startDevServer();
     const base = server.url;
-    log(`up at ${base} in ${((Date.now() - t0) / 1000).toFixed(1)} s; run ${RUN}: ${SECONDS} s, ${INGEST_CLIENTS} ingest × ${BATCH}/batch, ${SEARCH_CLIENTS} search, ${TAIL_CLIENTS} tail, ${SERVICE_COUNT} services`);
+    log(
+      `up at ${base} in ${((Date.now() - t0) / 1000).toFixed(1)} s; run ${RUN}: ${SECONDS} s, ${INGEST_CLIENTS} ingest × ${BATCH}/batch, ${SEARCH_CLIENTS} search, ${TAIL_CLIENTS} tail, ${SERVICE_COUNT} services`,
+    );
 
     const tails = await Promise.all(Array.from({ length: TAIL_CLIENTS }, (_, i) => openTail(base, i)));
     await sleep(300); // subscriptions are in place before the first log
@@ -264,11 +299,17 @@ async function main(): Promise<number> {
     // tails: wait until every subscriber has seen (or been told it missed) what it should see
     const expectedFor = (t: TailSub) => [...acked].filter(([, s]) => t.services.includes(s)).map(([id]) => id);
     const drainUntil = Date.now() + 15_000;
-    while (Date.now() < drainUntil && tails.some((t) => expectedFor(t).filter((id) => !t.seen.has(id)).length > t.dropped)) await sleep(200);
+    while (
+      Date.now() < drainUntil &&
+      tails.some((t) => expectedFor(t).filter((id) => !t.seen.has(id)).length > t.dropped)
+    )
+      await sleep(200);
     await Promise.all(
       tails.map((t) => {
         t.closing = true;
-        const closed = new Promise<void>((ok) => (t.ws.readyState === WebSocket.CLOSED ? ok() : t.ws.once("close", () => ok())));
+        const closed = new Promise<void>((ok) =>
+          t.ws.readyState === WebSocket.CLOSED ? ok() : t.ws.once("close", () => ok()),
+        );
         t.ws.close(1000, "soak done");
         return Promise.race([closed, sleep(3000)]);
       }),
@@ -301,16 +342,33 @@ async function main(): Promise<number> {
     const figures = {
       run: RUN,
       seconds: Math.round(ingestSeconds * 10) / 10,
-      clients: { ingest: INGEST_CLIENTS, search: SEARCH_CLIENTS, tail: TAIL_CLIENTS, batch: BATCH, services: SERVICE_COUNT },
+      clients: {
+        ingest: INGEST_CLIENTS,
+        search: SEARCH_CLIENTS,
+        tail: TAIL_CLIENTS,
+        batch: BATCH,
+        services: SERVICE_COUNT,
+      },
       requests: { ...stats.requests, total: Object.values(stats.requests).reduce((a, b) => a + b, 0) },
       status_counts: stats.status,
       acked_logs: acked.size,
       logs_per_second: Math.round(acked.size / ingestSeconds),
-      ack_latency_ms: { p50: percentile(lat, 50), p99: percentile(lat, 99), max: percentile(lat, 100), batches: lat.length },
+      ack_latency_ms: {
+        p50: percentile(lat, 50),
+        p99: percentile(lat, 99),
+        max: percentile(lat, 100),
+        batches: lat.length,
+      },
       server_errors_5xx: stats.server_errors,
       rate_limited_429: stats.rate_limited,
       network_errors: stats.network_errors,
-      reconciliation: { searched_ids: found.size, missing_ids: missing.length, duplicate_ids: duplicates.length, stored_but_unacknowledged: unacked.length, examples: { missing: missing.slice(0, 5), duplicates: duplicates.slice(0, 5) } },
+      reconciliation: {
+        searched_ids: found.size,
+        missing_ids: missing.length,
+        duplicate_ids: duplicates.length,
+        stored_but_unacknowledged: unacked.length,
+        examples: { missing: missing.slice(0, 5), duplicates: duplicates.slice(0, 5) },
+      },
       tail: {
         delivered: tailFigures.reduce((a, t) => a + t.delivered, 0),
         dropped: tailFigures.reduce((a, t) => a + t.dropped, 0),

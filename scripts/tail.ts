@@ -17,7 +17,12 @@ const HELP = `usage: npm run tail -- [options]
   --json            print each log as one JSON line instead
 `;
 
-const LEVEL_COLOR: Record<string, string> = { error: "\x1b[31m", warn: "\x1b[33m", info: "\x1b[36m", debug: "\x1b[90m" };
+const LEVEL_COLOR: Record<string, string> = {
+  error: "\x1b[31m",
+  warn: "\x1b[33m",
+  info: "\x1b[36m",
+  debug: "\x1b[90m",
+};
 const DIM = "\x1b[2m";
 const RESET = "\x1b[0m";
 const PING_MS = 20_000;
@@ -136,7 +141,8 @@ function main(): void {
       if (frame.type === "logs") {
         backoffMs = 500;
         if (frame.cursor) cursor = frame.cursor;
-        for (const log of frame.logs) process.stdout.write(`${opts.json ? JSON.stringify(log) : formatLog(log, color)}\n`);
+        for (const log of frame.logs)
+          process.stdout.write(`${opts.json ? JSON.stringify(log) : formatLog(log, color)}\n`);
       } else if (frame.type === "ready") {
         if (frame.cursor) cursor = frame.cursor;
       } else if (frame.type === "dropped") {
@@ -158,14 +164,27 @@ function main(): void {
       clearInterval(pinger);
       if (stopping) return;
       // Bad key or bad filter won't fix themselves; a server fault or a lost link may.
-      const permanent = fatal && ["unauthorized", "forbidden", "invalid_request", "not_found", "http_401", "http_403", "http_400", "http_404"].includes(fatal.code);
+      const permanent =
+        fatal &&
+        [
+          "unauthorized",
+          "forbidden",
+          "invalid_request",
+          "not_found",
+          "http_401",
+          "http_403",
+          "http_400",
+          "http_404",
+        ].includes(fatal.code);
       if (permanent) {
         process.exitCode = 1;
         return;
       }
       const wait = backoffMs;
       backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
-      note(`disconnected (${code}); reconnecting in ${(wait / 1000).toFixed(1)} s${cursor ? " from the last cursor" : ""}`);
+      note(
+        `disconnected (${code}); reconnecting in ${(wait / 1000).toFixed(1)} s${cursor ? " from the last cursor" : ""}`,
+      );
       setTimeout(connect, wait);
     });
   };

@@ -17,7 +17,9 @@ export function presentedKey(c: Context, allowQueryToken: boolean): string | und
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  const subtle = crypto.subtle as SubtleCrypto & { timingSafeEqual?: (a: ArrayBufferView, b: ArrayBufferView) => boolean };
+  const subtle = crypto.subtle as SubtleCrypto & {
+    timingSafeEqual?: (a: ArrayBufferView, b: ArrayBufferView) => boolean;
+  };
   if (a.length !== b.length) return false;
   if (subtle.timingSafeEqual) return subtle.timingSafeEqual(a, b);
   let diff = 0;

@@ -13,7 +13,10 @@ const ApiKeyEntry = z
   .object({
     key: z.string().min(8).optional(),
     /** hex SHA-256 of the key, so the secret need not hold keys in clear text */
-    key_sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+    key_sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .optional(),
     name: z.string().max(64).optional(),
     scopes: z.array(Scope).min(1),
     services: z.array(z.string().min(1)).min(1),
@@ -111,7 +114,8 @@ export function loadConfig(env: Env): Promise<Config> {
 export async function buildConfig(env: Env): Promise<Config> {
   const apiKeys = await parseApiKeys(env.API_KEYS);
   const shardOverrides = parseShardOverrides(env.SHARD_OVERRIDES);
-  if (typeof shardOverrides === "string") throw new ApiError("invalid_config", 500, `SHARD_OVERRIDES: ${shardOverrides}`);
+  if (typeof shardOverrides === "string")
+    throw new ApiError("invalid_config", 500, `SHARD_OVERRIDES: ${shardOverrides}`);
   if (env.DATA_SERVICE_URL !== undefined && env.DATA_SERVICE_URL !== "") {
     try {
       const u = new URL(env.DATA_SERVICE_URL);
@@ -127,7 +131,11 @@ export async function buildConfig(env: Env): Promise<Config> {
   }
   const persistenceEnabled = pe === undefined || pe === "" ? hasDataService : pe === "true";
   if (persistenceEnabled && !hasDataService) {
-    throw new ApiError("invalid_config", 500, "PERSISTENCE_ENABLED is true but neither DATA_SERVICE_URL nor the DATA_SERVICE binding is set");
+    throw new ApiError(
+      "invalid_config",
+      500,
+      "PERSISTENCE_ENABLED is true but neither DATA_SERVICE_URL nor the DATA_SERVICE binding is set",
+    );
   }
   const redaction = parseRedactSetting(env.REDACT);
   if (typeof redaction === "string") throw new ApiError("invalid_config", 500, redaction);

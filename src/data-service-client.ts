@@ -61,7 +61,12 @@ export class DataServiceClient {
       });
     } catch (err) {
       const timeout = err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
-      throw new DataServiceError(timeout ? `timed out after ${this.config.dataServiceTimeoutMs} ms` : `unreachable: ${err instanceof Error ? err.message : String(err)}`, true);
+      throw new DataServiceError(
+        timeout
+          ? `timed out after ${this.config.dataServiceTimeoutMs} ms`
+          : `unreachable: ${err instanceof Error ? err.message : String(err)}`,
+        true,
+      );
     }
   }
 
@@ -73,7 +78,12 @@ export class DataServiceClient {
       throw new DataServiceError(`${what}: answer is not JSON`, true, res.status);
     }
     const parsed = schema.safeParse(body);
-    if (!parsed.success) throw new DataServiceError(`${what}: answer does not match the contract (${parsed.error.issues[0]?.message})`, true, res.status);
+    if (!parsed.success)
+      throw new DataServiceError(
+        `${what}: answer does not match the contract (${parsed.error.issues[0]?.message})`,
+        true,
+        res.status,
+      );
     return parsed.data;
   }
 

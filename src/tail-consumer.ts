@@ -16,7 +16,12 @@ import { ingestEntries } from "./http/ingest.js";
 import { MAX_BATCH_ENTRIES } from "./schema/ingest.js";
 
 /** The principal tail events are ingested as: no key, ingest scope, every service. */
-export const TAIL_PRINCIPAL = new Principal({ name: "tail-consumer", hash: new Uint8Array(32), scopes: new Set(["ingest"]), services: null });
+export const TAIL_PRINCIPAL = new Principal({
+  name: "tail-consumer",
+  hash: new Uint8Array(32),
+  scopes: new Set(["ingest"]),
+  services: null,
+});
 
 export interface TailReport {
   accepted: number;
@@ -41,7 +46,9 @@ export async function handleTail(events: readonly TailItem[], env: Env, now = Da
     }
   }
   if (report.rejected > 0 || dropped > 0) {
-    console.warn(`tail: ${report.accepted} stored, ${report.rejected} rejected, ${dropped} dropped over the per-call cap`);
+    console.warn(
+      `tail: ${report.accepted} stored, ${report.rejected} rejected, ${dropped} dropped over the per-call cap`,
+    );
   }
   return report;
 }

@@ -24,11 +24,19 @@ export async function runCustom(db: D1Database, q: CustomAnalyticsQuery): Promis
 
 export async function runAggregate(db: D1Database, q: AggregateQuery): Promise<AggregateResponse> {
   const compiled = compileCustomQuery(
-    aggregateQuery(q.group_by ?? [], q.time_bucket, { start: q.start_time, end: q.end_time, service: q.service, domain: q.domain, level: q.level }, MAX_AGGREGATE_BUCKETS + 1),
+    aggregateQuery(
+      q.group_by ?? [],
+      q.time_bucket,
+      { start: q.start_time, end: q.end_time, service: q.service, domain: q.domain, level: q.level },
+      MAX_AGGREGATE_BUCKETS + 1,
+    ),
   );
   const { results } = await prepare(db, compiled).all<Row>();
   const truncated = results.length > MAX_AGGREGATE_BUCKETS;
-  return { buckets: (truncated ? results.slice(0, MAX_AGGREGATE_BUCKETS) : results) as AggregateResponse["buckets"], truncated };
+  return {
+    buckets: (truncated ? results.slice(0, MAX_AGGREGATE_BUCKETS) : results) as AggregateResponse["buckets"],
+    truncated,
+  };
 }
 
 /** Five grouped counts in one D1 batch: total, by level, service, category, and (time, level). */
@@ -37,9 +45,12 @@ export async function runSummary(db: D1Database, q: SummaryQuery, nowMs: number)
   const bucket: TimeBucket = q.time_bucket ?? "1h";
   const pointCount = Math.floor(end / TIME_BUCKET_MS[bucket]) - Math.floor(start / TIME_BUCKET_MS[bucket]) + 1;
   if (pointCount > MAX_SUMMARY_POINTS) {
-    throw new ApiError("invalid_request", 400, `time_bucket: ${bucket} gives ${pointCount} series points; at most ${MAX_SUMMARY_POINTS}`, [
-      { path: "time_bucket", message: `too small for the range (at most ${MAX_SUMMARY_POINTS} points)` },
-    ]);
+    throw new ApiError(
+      "invalid_request",
+      400,
+      `time_bucket: ${bucket} gives ${pointCount} series points; at most ${MAX_SUMMARY_POINTS}`,
+      [{ path: "time_bucket", message: `too small for the range (at most ${MAX_SUMMARY_POINTS} points)` }],
+    );
   }
   const filters = rangeFilters({ start, end, service: q.service, domain: q.domain });
   const base = { filters, metrics: [{ op: "count" as const, as: "count" }], order_by: undefined, limit: 1000 };
@@ -49,7 +60,9 @@ export async function runSummary(db: D1Database, q: SummaryQuery, nowMs: number)
     compileCustomQuery({ ...base, group_by: ["category"], time_bucket: undefined }),
     compileCustomQuery({ ...base, group_by: ["level"], time_bucket: bucket }, { limit: 400_000 }),
   ];
-  const [byLevel, byService, byCategory, series] = (await db.batch<Row>(queries.map((c) => prepare(db, c)))).map((r) => r.results);
+  const [byLevel, byService, byCategory, series] = (await db.batch<Row>(queries.map((c) => prepare(db, c)))).map(
+    (r) => r.results,
+  );
   const levels = { error: 0, warn: 0, info: 0, debug: 0 };
   let total = 0;
   for (const r of byLevel!) {
@@ -59,7 +72,8 @@ export async function runSummary(db: D1Database, q: SummaryQuery, nowMs: number)
   const services: Record<string, number> = {};
   for (const r of byService!) services[String(r.service)] = Number(r.count);
   const categories = { auth: 0, data: 0, api: 0, ui: 0 };
-  for (const r of byCategory!) if (r.category !== null) categories[r.category as keyof typeof categories] = Number(r.count);
+  for (const r of byCategory!)
+    if (r.category !== null) categories[r.category as keyof typeof categories] = Number(r.count);
   const points = new Map<number, SummaryResponse["series"][number]>();
   for (const r of series!) {
     const time = Number(r.time);

@@ -5,8 +5,21 @@ import { decodeCursor, encodeCursor, filterKeyOf } from "../../src/core/cursor.j
 import { ApiError, invalidRequest } from "../../src/errors.js";
 import { readJsonBody } from "../../src/http/body.js";
 import { installErrorHandlers } from "../../src/http/error-handlers.js";
-import { AggregateQuery, AnalyzePatternsRequest, CustomAnalyticsQuery, PatternsAnalyticsQuery, SimilarPatternsQuery, SummaryQuery } from "../../src/schema/analytics.js";
-import { CleanupQuery, MAX_STORE_BATCH, MAX_STORE_BODY_BYTES, StoreBatchRequest, StoreRequest } from "../../src/schema/data-service.js";
+import {
+  AggregateQuery,
+  AnalyzePatternsRequest,
+  CustomAnalyticsQuery,
+  PatternsAnalyticsQuery,
+  SimilarPatternsQuery,
+  SummaryQuery,
+} from "../../src/schema/analytics.js";
+import {
+  CleanupQuery,
+  MAX_STORE_BATCH,
+  MAX_STORE_BODY_BYTES,
+  StoreBatchRequest,
+  StoreRequest,
+} from "../../src/schema/data-service.js";
 import { ID_RE, type StoredLogEntry } from "../../src/schema/log-entry.js";
 import { LearnPatternsRequest } from "../../src/schema/pattern.js";
 import { SearchQuery } from "../../src/schema/query.js";
@@ -35,14 +48,22 @@ async function keyMatches(presented: string, expected: string): Promise<boolean>
 
 function apiKeyOf(env: DataEnv): string {
   const key = env.DATA_SERVICE_API_KEY;
-  if (!key) throw new ApiError("invalid_config", 500, "DATA_SERVICE_API_KEY is not set (wrangler secret put DATA_SERVICE_API_KEY, or data-service/.dev.vars)");
+  if (!key)
+    throw new ApiError(
+      "invalid_config",
+      500,
+      "DATA_SERVICE_API_KEY is not set (wrangler secret put DATA_SERVICE_API_KEY, or data-service/.dev.vars)",
+    );
   return key;
 }
 
 function parseQuery<T extends z.ZodTypeAny>(c: C, schema: T): z.output<T> {
   const raw: Record<string, string> = {};
   for (const [k, v] of new URL(c.req.url).searchParams) {
-    if (k in raw) throw new ApiError("invalid_request", 400, `${k}: given more than once`, [{ path: k, message: "given more than once" }]);
+    if (k in raw)
+      throw new ApiError("invalid_request", 400, `${k}: given more than once`, [
+        { path: k, message: "given more than once" },
+      ]);
     raw[k] = v;
   }
   const r = schema.safeParse(raw);
@@ -88,7 +109,9 @@ export function buildDataApp(): Hono<DataAppEnv> {
     const r = StoreRequest.safeParse(body);
     if (!r.success) {
       // Report against the shape the client meant, not the union's two branches.
-      const meant = Array.isArray(body) ? StoreBatchRequest.shape.logs.safeParse(body) : StoreBatchRequest.shape.logs.element.safeParse(body);
+      const meant = Array.isArray(body)
+        ? StoreBatchRequest.shape.logs.safeParse(body)
+        : StoreBatchRequest.shape.logs.element.safeParse(body);
       throw invalidRequest(meant.success ? r.error : meant.error);
     }
     const logs: StoredLogEntry[] = Array.isArray(r.data) ? r.data : [r.data];
@@ -114,14 +137,18 @@ export function buildDataApp(): Hono<DataAppEnv> {
     let after: { ts: number; id: string } | undefined;
     if (q.cursor) {
       const decoded = await decodeCursor(secret, q.cursor, order, filterKey);
-      if (typeof decoded === "string") throw new ApiError("invalid_request", 400, `cursor: ${decoded}`, [{ path: "cursor", message: decoded }]);
+      if (typeof decoded === "string")
+        throw new ApiError("invalid_request", 400, `cursor: ${decoded}`, [{ path: "cursor", message: decoded }]);
       after = { ts: decoded.ts, id: decoded.k };
     }
     const rows = await searchLogs(c.env.DB, q, order, limit + 1, after);
     const logs = rows.slice(0, limit);
     const last = logs[logs.length - 1];
     // Cursor position: (timestamp, id); the shared helper's `k` carries the id, seq is unused.
-    const next_cursor = rows.length > limit && last ? await encodeCursor(secret, order, filterKey, { ts: last.timestamp, k: last.id, seq: 0 }) : null;
+    const next_cursor =
+      rows.length > limit && last
+        ? await encodeCursor(secret, order, filterKey, { ts: last.timestamp, k: last.id, seq: 0 })
+        : null;
     return c.json({ logs, next_cursor });
   });
 
@@ -132,20 +159,33 @@ export function buildDataApp(): Hono<DataAppEnv> {
     return c.json({ deleted, before });
   });
 
-  app.get("/api/logs/analytics/summary", async (c) => c.json(await runSummary(c.env.DB, parseQuery(c, SummaryQuery), Date.now())));
-  app.get("/api/logs/analytics/patterns", async (c) => c.json(await patternsAnalytics(c.env.DB, parseQuery(c, PatternsAnalyticsQuery), Date.now())));
-  app.post("/api/logs/analytics/custom", async (c) => c.json(await runCustom(c.env.DB, await parseBody(c, CustomAnalyticsQuery))));
+  app.get("/api/logs/analytics/summary", async (c) =>
+    c.json(await runSummary(c.env.DB, parseQuery(c, SummaryQuery), Date.now())),
+  );
+  app.get("/api/logs/analytics/patterns", async (c) =>
+    c.json(await patternsAnalytics(c.env.DB, parseQuery(c, PatternsAnalyticsQuery), Date.now())),
+  );
+  app.post("/api/logs/analytics/custom", async (c) =>
+    c.json(await runCustom(c.env.DB, await parseBody(c, CustomAnalyticsQuery))),
+  );
   app.get("/api/logs/aggregate", async (c) => c.json(await runAggregate(c.env.DB, parseQuery(c, AggregateQuery))));
   app.post("/api/logs/patterns/learn", async (c) => {
     const req = await parseBody(c, LearnPatternsRequest, MAX_STORE_BODY_BYTES);
     return c.json(await learnPatterns(c.env.DB, req.patterns, Date.now()));
   });
-  app.get("/api/logs/patterns/similar", async (c) => c.json(await similarPatterns(c.env.DB, parseQuery(c, SimilarPatternsQuery))));
-  app.post("/api/logs/analyze/patterns", async (c) => c.json(await analyzePatterns(c.env.DB, await parseBody(c, AnalyzePatternsRequest), Date.now())));
+  app.get("/api/logs/patterns/similar", async (c) =>
+    c.json(await similarPatterns(c.env.DB, parseQuery(c, SimilarPatternsQuery))),
+  );
+  app.post("/api/logs/analyze/patterns", async (c) =>
+    c.json(await analyzePatterns(c.env.DB, await parseBody(c, AnalyzePatternsRequest), Date.now())),
+  );
 
   app.get("/api/logs/:id", async (c) => {
     const id = c.req.param("id");
-    if (!ID_RE.test(id)) throw new ApiError("invalid_request", 400, "id: must be 1-64 characters of [A-Za-z0-9_-]", [{ path: "id", message: "malformed id" }]);
+    if (!ID_RE.test(id))
+      throw new ApiError("invalid_request", 400, "id: must be 1-64 characters of [A-Za-z0-9_-]", [
+        { path: "id", message: "malformed id" },
+      ]);
     const entry = await getLog(c.env.DB, id);
     if (!entry) throw new ApiError("not_found", 404, `no log with id "${id}"`);
     return c.json(entry);

@@ -1,6 +1,11 @@
 // Log rows over D1: idempotent inserts, keyset search, get by id, retention deletes.
 import { likeEscape } from "../../src/core/analytics-sql.js";
-import { type Level, type OptionalColumns, type StoredLogEntry, withOptionalColumns } from "../../src/schema/log-entry.js";
+import {
+  type Level,
+  type OptionalColumns,
+  type StoredLogEntry,
+  withOptionalColumns,
+} from "../../src/schema/log-entry.js";
 
 export type LogRow = OptionalColumns & {
   id: string;
@@ -23,7 +28,10 @@ const INSERT_SQL = `INSERT INTO logs (id, timestamp, received_at, level, message
  * per entry keeps each statement far below the 100 bound-parameter limit. A repeated id (stored
  * before, or earlier in the same batch) changes nothing and counts as a duplicate.
  */
-export async function storeLogs(db: D1Database, logs: StoredLogEntry[]): Promise<{ stored: number; duplicates: number }> {
+export async function storeLogs(
+  db: D1Database,
+  logs: StoredLogEntry[],
+): Promise<{ stored: number; duplicates: number }> {
   const stmt = db.prepare(INSERT_SQL);
   const results = await db.batch(
     logs.map((e) =>
@@ -134,7 +142,11 @@ export async function searchLogs(
 ): Promise<StoredLogEntry[]> {
   const { where, params } = searchWhere(f);
   if (after) {
-    where.push(order === "desc" ? "(timestamp < ? OR (timestamp = ? AND id < ?))" : "(timestamp > ? OR (timestamp = ? AND id > ?))");
+    where.push(
+      order === "desc"
+        ? "(timestamp < ? OR (timestamp = ? AND id < ?))"
+        : "(timestamp > ? OR (timestamp = ? AND id > ?))",
+    );
     params.push(after.ts, after.ts, after.id);
   }
   const dir = order === "desc" ? "DESC" : "ASC";
@@ -150,7 +162,12 @@ export async function searchLogs(
 const DELETE_CHUNK = 5000;
 
 /** Deletes entries with timestamp < before (and the optional service/level lists); returns the exact count. */
-export async function cleanupLogs(db: D1Database, before: number, service?: string[], level?: string[]): Promise<number> {
+export async function cleanupLogs(
+  db: D1Database,
+  before: number,
+  service?: string[],
+  level?: string[],
+): Promise<number> {
   const { where, params } = searchWhere({ service, level });
   where.unshift("timestamp < ?");
   params.unshift(before);

@@ -1,10 +1,32 @@
 // Patterns over D1: learn (upsert by id), analytics with trends, analyze flags, similar.
 // Frequencies and trends are counted from the logs' pattern_id; the patterns table adds the
 // template, name, type, severity, category and the all-time first/last seen the logger reports.
-import { autoBucket, ANALYZE_RULES, type AnalyzePatternsRequest, DEFAULT_MIN_SIMILARITY, isSpiking, MAX_TREND_BUCKETS, type PatternsAnalyticsQuery, resolveRange, type SimilarPatternsQuery, TIME_BUCKET_MS } from "../../src/schema/analytics.js";
-import type { AnalyzePatternsResponse, LearnPatternsResponse, PatternsAnalyticsResponse, SimilarPatternsResponse } from "../../src/schema/data-service.js";
+import {
+  autoBucket,
+  ANALYZE_RULES,
+  type AnalyzePatternsRequest,
+  DEFAULT_MIN_SIMILARITY,
+  isSpiking,
+  MAX_TREND_BUCKETS,
+  type PatternsAnalyticsQuery,
+  resolveRange,
+  type SimilarPatternsQuery,
+  TIME_BUCKET_MS,
+} from "../../src/schema/analytics.js";
+import type {
+  AnalyzePatternsResponse,
+  LearnPatternsResponse,
+  PatternsAnalyticsResponse,
+  SimilarPatternsResponse,
+} from "../../src/schema/data-service.js";
 import { ApiError } from "../../src/errors.js";
-import { derivePatternId, type LearnPatternInput, type Pattern, type PatternType, type Severity } from "../../src/schema/pattern.js";
+import {
+  derivePatternId,
+  type LearnPatternInput,
+  type Pattern,
+  type PatternType,
+  type Severity,
+} from "../../src/schema/pattern.js";
 import { similarity, tokens } from "./similarity.js";
 
 type PatternRow = {
@@ -61,7 +83,11 @@ const UPSERT_SQL = `INSERT INTO patterns (id, pattern, name, type, severity, cat
     services = (SELECT json_group_array(value) FROM (SELECT value FROM json_each(patterns.services) UNION SELECT value FROM json_each(?10) ORDER BY value)),
     updated_at = excluded.updated_at`;
 
-export async function learnPatterns(db: D1Database, input: LearnPatternInput[], nowMs: number): Promise<LearnPatternsResponse> {
+export async function learnPatterns(
+  db: D1Database,
+  input: LearnPatternInput[],
+  nowMs: number,
+): Promise<LearnPatternsResponse> {
   // One entry per id; a repeated id in one request merges like two learns in a row.
   const byId = new Map<string, LearnPatternInput & { id: string }>();
   for (const p of input) {
@@ -84,11 +110,26 @@ export async function learnPatterns(db: D1Database, input: LearnPatternInput[], 
     });
   }
   const ids = [...byId.keys()];
-  const existing = await db.prepare("SELECT id FROM patterns WHERE id IN (SELECT value FROM json_each(?))").bind(json(ids)).all<{ id: string }>();
+  const existing = await db
+    .prepare("SELECT id FROM patterns WHERE id IN (SELECT value FROM json_each(?))")
+    .bind(json(ids))
+    .all<{ id: string }>();
   const known = new Set(existing.results.map((r) => r.id));
   const stmt = db.prepare(UPSERT_SQL);
   const writes = [...byId.values()].map((p) =>
-    stmt.bind(p.id, p.pattern, p.name ?? null, p.type, p.severity, p.category ?? null, p.frequency ?? 0, p.first_seen ?? null, p.last_seen ?? null, json([...new Set(p.services ?? [])].sort()), nowMs),
+    stmt.bind(
+      p.id,
+      p.pattern,
+      p.name ?? null,
+      p.type,
+      p.severity,
+      p.category ?? null,
+      p.frequency ?? 0,
+      p.first_seen ?? null,
+      p.last_seen ?? null,
+      json([...new Set(p.services ?? [])].sort()),
+      nowMs,
+    ),
   );
   const read = db.prepare("SELECT * FROM patterns WHERE id IN (SELECT value FROM json_each(?))").bind(json(ids));
   const results = await db.batch<PatternRow>([...writes, read]);
@@ -166,26 +207,38 @@ async function countPatterns(db: D1Database, r: StatsRequest): Promise<Counted[]
   let ids = freqRows.map((f) => f.pattern_id);
   let zeroRows: PatternRow[] = [];
   if (r.minFrequency === 0) {
-    const extra = await db.prepare("SELECT * FROM patterns WHERE id NOT IN (SELECT value FROM json_each(?)) ORDER BY id LIMIT ?").bind(json(ids), fetchLimit).all<PatternRow>();
-    zeroRows = extra.results.filter((p) => !r.services?.length || (JSON.parse(p.services) as string[]).some((s) => r.services!.includes(s)));
+    const extra = await db
+      .prepare("SELECT * FROM patterns WHERE id NOT IN (SELECT value FROM json_each(?)) ORDER BY id LIMIT ?")
+      .bind(json(ids), fetchLimit)
+      .all<PatternRow>();
+    zeroRows = extra.results.filter(
+      (p) => !r.services?.length || (JSON.parse(p.services) as string[]).some((s) => r.services!.includes(s)),
+    );
     ids = [...ids, ...zeroRows.map((p) => p.id)];
   }
   if (ids.length === 0) return [];
 
   const bucketExpr =
     r.bucketing.kind === "aligned" ? "(timestamp - (timestamp % ?))" : "CAST(((timestamp - ?) * ?) / ? AS INTEGER)";
-  const bucketParams: number[] = r.bucketing.kind === "aligned" ? [r.bucketing.ms] : [r.start, r.bucketing.n, r.end - r.start];
+  const bucketParams: number[] =
+    r.bucketing.kind === "aligned" ? [r.bucketing.ms] : [r.start, r.bucketing.n, r.end - r.start];
   const [patternRows, seen, trend] = await db.batch<Record<string, unknown>>([
     db.prepare("SELECT * FROM patterns WHERE id IN (SELECT value FROM json_each(?))").bind(json(ids)),
     db
-      .prepare("SELECT pattern_id, MIN(timestamp) AS first_ts, MAX(timestamp) AS last_ts FROM logs WHERE pattern_id IN (SELECT value FROM json_each(?)) GROUP BY pattern_id")
+      .prepare(
+        "SELECT pattern_id, MIN(timestamp) AS first_ts, MAX(timestamp) AS last_ts FROM logs WHERE pattern_id IN (SELECT value FROM json_each(?)) GROUP BY pattern_id",
+      )
       .bind(json(ids)),
     db
-      .prepare(`SELECT pattern_id, ${bucketExpr} AS bucket, COUNT(*) AS n FROM logs WHERE ${whereSql} AND pattern_id IN (SELECT value FROM json_each(?)) GROUP BY 1, 2`)
+      .prepare(
+        `SELECT pattern_id, ${bucketExpr} AS bucket, COUNT(*) AS n FROM logs WHERE ${whereSql} AND pattern_id IN (SELECT value FROM json_each(?)) GROUP BY 1, 2`,
+      )
       .bind(...bucketParams, ...params, json(ids)),
   ]);
   const rowsById = new Map((patternRows!.results as PatternRow[]).map((p) => [p.id, p]));
-  const seenById = new Map((seen!.results as { pattern_id: string; first_ts: number; last_ts: number }[]).map((s) => [s.pattern_id, s]));
+  const seenById = new Map(
+    (seen!.results as { pattern_id: string; first_ts: number; last_ts: number }[]).map((s) => [s.pattern_id, s]),
+  );
 
   // Trend axis: aligned buckets from start to end, or n equal buckets.
   const axis: number[] = [];
@@ -208,7 +261,10 @@ async function countPatterns(db: D1Database, r: StatsRequest): Promise<Counted[]
     const row = rowsById.get(id);
     const s = seenById.get(id);
     const type = row ? (row.type as PatternType) : typeFromRank(f?.top_level ?? 1);
-    const services = new Set<string>([...(row ? (JSON.parse(row.services) as string[]) : []), ...(f ? (JSON.parse(f.services) as string[]) : [])]);
+    const services = new Set<string>([
+      ...(row ? (JSON.parse(row.services) as string[]) : []),
+      ...(f ? (JSON.parse(f.services) as string[]) : []),
+    ]);
     const p: Counted["pattern"] = {
       id,
       pattern: row?.pattern ?? f?.sample ?? "",
@@ -247,15 +303,22 @@ async function countPatterns(db: D1Database, r: StatsRequest): Promise<Counted[]
     .map((pattern) => ({ pattern }));
 }
 
-export async function patternsAnalytics(db: D1Database, q: PatternsAnalyticsQuery, nowMs: number): Promise<PatternsAnalyticsResponse> {
+export async function patternsAnalytics(
+  db: D1Database,
+  q: PatternsAnalyticsQuery,
+  nowMs: number,
+): Promise<PatternsAnalyticsResponse> {
   const { start, end } = resolveRange(q, nowMs);
   const bucket = q.time_bucket ?? autoBucket(end - start);
   const ms = TIME_BUCKET_MS[bucket];
   const points = Math.floor(end / ms) - Math.floor(start / ms) + 1;
   if (points > MAX_TREND_BUCKETS) {
-    throw new ApiError("invalid_request", 400, `time_bucket: ${bucket} gives ${points} trend points; at most ${MAX_TREND_BUCKETS}`, [
-      { path: "time_bucket", message: `too small for the range (at most ${MAX_TREND_BUCKETS} points)` },
-    ]);
+    throw new ApiError(
+      "invalid_request",
+      400,
+      `time_bucket: ${bucket} gives ${points} trend points; at most ${MAX_TREND_BUCKETS}`,
+      [{ path: "time_bucket", message: `too small for the range (at most ${MAX_TREND_BUCKETS} points)` }],
+    );
   }
   const counted = await countPatterns(db, {
     start,
@@ -269,7 +332,11 @@ export async function patternsAnalytics(db: D1Database, q: PatternsAnalyticsQuer
   return { start_time: start, end_time: end, time_bucket: bucket, patterns: counted.map((c) => c.pattern) };
 }
 
-export async function analyzePatterns(db: D1Database, req: AnalyzePatternsRequest, nowMs: number): Promise<AnalyzePatternsResponse> {
+export async function analyzePatterns(
+  db: D1Database,
+  req: AnalyzePatternsRequest,
+  nowMs: number,
+): Promise<AnalyzePatternsResponse> {
   const end = req.end_time ?? nowMs;
   const start = end - req.time_range;
   const counted = await countPatterns(db, {
@@ -312,7 +379,10 @@ export async function similarPatterns(db: D1Database, q: SimilarPatternsQuery): 
   }
   const ref = tokens(reference);
   const min = q.min_similarity ?? DEFAULT_MIN_SIMILARITY;
-  const { results } = await db.prepare("SELECT * FROM patterns ORDER BY frequency DESC, id ASC LIMIT ?").bind(SIMILAR_CANDIDATES).all<PatternRow>();
+  const { results } = await db
+    .prepare("SELECT * FROM patterns ORDER BY frequency DESC, id ASC LIMIT ?")
+    .bind(SIMILAR_CANDIDATES)
+    .all<PatternRow>();
   const scored = results
     .filter((r) => r.id !== q.pattern_id)
     .map((r) => ({ ...rowToPattern(r), similarity: similarity(ref, tokens(r.pattern)) }))

@@ -121,12 +121,26 @@ interface BatchResult {
   error?: { code: string; message: string };
 }
 
-type Outcome = { kind: "done"; retry: ClientLogEntry[] } | { kind: "retry"; delayMs?: number; reason: string } | { kind: "split" };
+type Outcome =
+  | { kind: "done"; retry: ClientLogEntry[] }
+  | { kind: "retry"; delayMs?: number; reason: string }
+  | { kind: "split" };
 
 const RETRYABLE = new Set([408, 429, 500, 502, 503, 504]);
 
 export class LoggerClient {
-  readonly #o: Required<Pick<LoggerClientOptions, "maxBatch" | "flushIntervalMs" | "maxBuffer" | "maxRetries" | "backoffBaseMs" | "backoffMaxMs" | "requestTimeoutMs">> &
+  readonly #o: Required<
+    Pick<
+      LoggerClientOptions,
+      | "maxBatch"
+      | "flushIntervalMs"
+      | "maxBuffer"
+      | "maxRetries"
+      | "backoffBaseMs"
+      | "backoffMaxMs"
+      | "requestTimeoutMs"
+    >
+  > &
     LoggerClientOptions;
   readonly #send: (input: string, init: RequestInit) => Promise<Response>;
   readonly #endpoint: string;
@@ -141,11 +155,14 @@ export class LoggerClient {
   constructor(options: LoggerClientOptions) {
     if (!options.url && !options.fetcher) throw new TypeError("LoggerClient: give `url` or `fetcher`");
     if (!options.apiKey) throw new TypeError("LoggerClient: `apiKey` is required");
-    if (!/^[A-Za-z0-9._-]{1,128}$/.test(options.service ?? "")) throw new TypeError("LoggerClient: `service` must be 1-128 characters of [A-Za-z0-9._-]");
+    if (!/^[A-Za-z0-9._-]{1,128}$/.test(options.service ?? ""))
+      throw new TypeError("LoggerClient: `service` must be 1-128 characters of [A-Za-z0-9._-]");
     const maxBatch = options.maxBatch ?? 100;
-    if (!Number.isInteger(maxBatch) || maxBatch < 1 || maxBatch > MAX_BATCH) throw new RangeError(`LoggerClient: maxBatch must be 1-${MAX_BATCH}`);
+    if (!Number.isInteger(maxBatch) || maxBatch < 1 || maxBatch > MAX_BATCH)
+      throw new RangeError(`LoggerClient: maxBatch must be 1-${MAX_BATCH}`);
     const maxBuffer = options.maxBuffer ?? 10_000;
-    if (!Number.isInteger(maxBuffer) || maxBuffer < 1) throw new RangeError("LoggerClient: maxBuffer must be a positive integer");
+    if (!Number.isInteger(maxBuffer) || maxBuffer < 1)
+      throw new RangeError("LoggerClient: maxBuffer must be a positive integer");
     this.#o = {
       flushIntervalMs: 1000,
       maxRetries: 5,
@@ -194,7 +211,8 @@ export class LoggerClient {
     if (domain !== undefined) entry.domain = domain;
     this.#buffer.push(entry);
     this.#trim();
-    if (this.#buffer.length >= this.#o.maxBatch) this.#kick().catch(() => undefined); // reported via onError
+    if (this.#buffer.length >= this.#o.maxBatch)
+      this.#kick().catch(() => undefined); // reported via onError
     else this.#arm();
     return id;
   }
@@ -211,7 +229,10 @@ export class LoggerClient {
   /** `error("db down", err)` puts the Error's stack in stack_trace. */
   error(message: string, fieldsOrError?: LogFields | Error): string {
     if (fieldsOrError instanceof Error) {
-      return this.log("error", message, { stack_trace: fieldsOrError.stack ?? `${fieldsOrError.name}: ${fieldsOrError.message}`, metadata: { error: fieldsOrError.name } });
+      return this.log("error", message, {
+        stack_trace: fieldsOrError.stack ?? `${fieldsOrError.name}: ${fieldsOrError.message}`,
+        metadata: { error: fieldsOrError.name },
+      });
     }
     return this.log("error", message, fieldsOrError);
   }
@@ -307,7 +328,8 @@ export class LoggerClient {
         try {
           await this.#deliver(pending.slice(0, half));
         } catch (err) {
-          if (err instanceof LoggerClientError) throw new LoggerClientError(err.message, err.status, [...err.unacknowledged, ...second]);
+          if (err instanceof LoggerClientError)
+            throw new LoggerClientError(err.message, err.status, [...err.unacknowledged, ...second]);
           throw err;
         }
         await this.#deliver(second);
@@ -323,7 +345,10 @@ export class LoggerClient {
         this.#o.onError?.(error, pending);
         throw error;
       }
-      const delay = outcome.kind === "retry" && outcome.delayMs !== undefined ? Math.min(outcome.delayMs, this.#o.backoffMaxMs) : this.#backoff(attempt);
+      const delay =
+        outcome.kind === "retry" && outcome.delayMs !== undefined
+          ? Math.min(outcome.delayMs, this.#o.backoffMaxMs)
+          : this.#backoff(attempt);
       attempt++;
       this.#stats.retries++;
       await (this.#o.sleep ?? ((ms: number) => new Promise<void>((ok) => this.#timers.setTimeout(ok, ms))))(delay);
@@ -337,7 +362,10 @@ export class LoggerClient {
   }
 
   async #attempt(batch: ClientLogEntry[]): Promise<Outcome> {
-    const signal = typeof AbortSignal !== "undefined" && "timeout" in AbortSignal ? AbortSignal.timeout(this.#o.requestTimeoutMs) : undefined;
+    const signal =
+      typeof AbortSignal !== "undefined" && "timeout" in AbortSignal
+        ? AbortSignal.timeout(this.#o.requestTimeoutMs)
+        : undefined;
     const res = await this.#send(this.#endpoint, {
       method: "POST",
       headers: { authorization: `Bearer ${this.#o.apiKey}`, "content-type": "application/json" },
@@ -350,7 +378,11 @@ export class LoggerClient {
     }
     if (RETRYABLE.has(res.status)) {
       await res.body?.cancel();
-      return { kind: "retry", delayMs: retryAfterMs(res.headers.get("retry-after"), (this.#o.now ?? Date.now)()), reason: `HTTP ${res.status}` };
+      return {
+        kind: "retry",
+        delayMs: retryAfterMs(res.headers.get("retry-after"), (this.#o.now ?? Date.now)()),
+        reason: `HTTP ${res.status}`,
+      };
     }
     let body: { results?: BatchResult[]; error?: { code: string; message: string } } = {};
     try {
@@ -370,7 +402,11 @@ export class LoggerClient {
         else refused.push(entry);
       }
       if (results.length === 0 && res.status === 202) this.#stats.sent += batch.length;
-      if (refused.length > 0) this.#refuse(refused, new LoggerClientError(`${refused.length} entries refused: ${firstError(results)}`, res.status));
+      if (refused.length > 0)
+        this.#refuse(
+          refused,
+          new LoggerClientError(`${refused.length} entries refused: ${firstError(results)}`, res.status),
+        );
       return { kind: "done", retry };
     }
     // 401, 403, 415, 400 without results…: the batch will never be taken as it is.

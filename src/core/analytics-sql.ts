@@ -6,7 +6,14 @@
 // metric name the schema checked against [a-z_][a-z0-9_]{0,63}; every value is a bound
 // parameter. `in` lists travel as ONE JSON parameter read with json_each, so a query never
 // needs more than filters + 2 parameters, well under SQLite/D1's 100 bound parameters.
-import type { AggregateGroupField, CustomAnalyticsQuery, CustomFilter, CustomMetric, FilterField, TimeBucket } from "../schema/analytics.js";
+import type {
+  AggregateGroupField,
+  CustomAnalyticsQuery,
+  CustomFilter,
+  CustomMetric,
+  FilterField,
+  TimeBucket,
+} from "../schema/analytics.js";
 import { TIME_BUCKET_MS } from "../schema/analytics.js";
 
 /** D1 and Durable Object SQLite refuse statements with more bound parameters than this. */
@@ -61,10 +68,14 @@ export function compileFilter(f: CustomFilter): { sql: string; params: SqlValue[
   const c = col(f.field);
   switch (f.op) {
     case "eq":
-      return f.value === null ? { sql: `${c} IS NULL`, params: [] } : { sql: `${c} = ?`, params: [f.value as string | number] };
+      return f.value === null
+        ? { sql: `${c} IS NULL`, params: [] }
+        : { sql: `${c} = ?`, params: [f.value as string | number] };
     case "neq":
       // "not equal" keeps rows where the field is missing, as a log search user expects.
-      return f.value === null ? { sql: `${c} IS NOT NULL`, params: [] } : { sql: `${c} IS NOT ?`, params: [f.value as string | number] };
+      return f.value === null
+        ? { sql: `${c} IS NOT NULL`, params: [] }
+        : { sql: `${c} IS NOT ?`, params: [f.value as string | number] };
     case "in":
       return { sql: `${c} IN (SELECT value FROM json_each(?))`, params: [JSON.stringify(f.value)] };
     case "gt":
@@ -187,7 +198,12 @@ export function rangeFilters(r: RangeFilter): CustomFilter[] {
 }
 
 /** GET /api/logs/aggregate as a custom query: count per (time bucket, group fields). */
-export function aggregateQuery(groupBy: readonly AggregateGroupField[], timeBucket: TimeBucket | undefined, range: RangeFilter, maxRows: number): CustomAnalyticsQuery {
+export function aggregateQuery(
+  groupBy: readonly AggregateGroupField[],
+  timeBucket: TimeBucket | undefined,
+  range: RangeFilter,
+  maxRows: number,
+): CustomAnalyticsQuery {
   return {
     filters: rangeFilters(range),
     group_by: [...groupBy],

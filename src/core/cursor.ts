@@ -33,12 +33,19 @@ function fromBase64Url(text: string): Uint8Array | undefined {
 }
 
 async function hmac(secret: string, data: string): Promise<string> {
-  const key = await crypto.subtle.importKey("raw", enc.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const key = await crypto.subtle.importKey("raw", enc.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
+    "sign",
+  ]);
   const sig = new Uint8Array(await crypto.subtle.sign("HMAC", key, enc.encode(data)));
   return toBase64Url(sig.subarray(0, 16));
 }
 
-export async function encodeCursor(secret: string, order: "asc" | "desc", filterKey: string, pos: CursorPosition): Promise<string> {
+export async function encodeCursor(
+  secret: string,
+  order: "asc" | "desc",
+  filterKey: string,
+  pos: CursorPosition,
+): Promise<string> {
   const payload: CursorPayload = { v: 1, o: order, f: filterKey, ts: pos.ts, k: pos.k, seq: pos.seq };
   const body = toBase64Url(enc.encode(JSON.stringify(payload)));
   return `${body}.${await hmac(secret, body)}`;
@@ -68,7 +75,9 @@ export async function decodeCursor(
 
 /** Stable key of a query's filters (everything but cursor and limit). */
 export function filterKeyOf(query: Record<string, unknown>): string {
-  const keys = Object.keys(query).filter((k) => k !== "cursor" && k !== "limit" && query[k] !== undefined).sort();
+  const keys = Object.keys(query)
+    .filter((k) => k !== "cursor" && k !== "limit" && query[k] !== undefined)
+    .sort();
   return JSON.stringify(keys.map((k) => [k, query[k]]));
 }
 

@@ -13,7 +13,11 @@ export interface Delivery<T> {
   calls: number;
 }
 
-export async function deliverWithSplit<T>(entries: T[], send: (batch: T[]) => Promise<SendResult>, maxCalls = 64): Promise<Delivery<T>> {
+export async function deliverWithSplit<T>(
+  entries: T[],
+  send: (batch: T[]) => Promise<SendResult>,
+  maxCalls = 64,
+): Promise<Delivery<T>> {
   const out: Delivery<T> = { complete: true, delivered: [], refused: [], calls: 0 };
   // Depth-first over halves keeps entries in order and bounds the calls to ~2·refused·log2(n).
   const stack: T[][] = [entries];

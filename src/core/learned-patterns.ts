@@ -23,7 +23,10 @@ export const MAX_LEARNED_PATTERNS = 1000;
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 export function compileTemplate(template: string): RegExp {
-  const parts = template.trim().split("<*>").map((p) => escape(p).replace(/\s+/g, "\\s+"));
+  const parts = template
+    .trim()
+    .split("<*>")
+    .map((p) => escape(p).replace(/\s+/g, "\\s+"));
   return new RegExp(`^\\s*${parts.join(".*?")}\\s*$`, "s");
 }
 
@@ -31,13 +34,16 @@ export class LearnedMatcher {
   readonly #compiled: { learned: LearnedPattern; re: RegExp }[];
 
   constructor(readonly patterns: LearnedPattern[]) {
-    this.#compiled = patterns.slice(0, MAX_LEARNED_PATTERNS).map((learned) => ({ learned, re: compileTemplate(learned.pattern) }));
+    this.#compiled = patterns
+      .slice(0, MAX_LEARNED_PATTERNS)
+      .map((learned) => ({ learned, re: compileTemplate(learned.pattern) }));
   }
 
   /** The first learned pattern (in learn order) matching the message or the mined template. */
   match(message: string, template?: string): LearnedPattern | undefined {
     for (const c of this.#compiled) {
-      if (c.re.test(message) || (template !== undefined && (c.re.test(template) || c.learned.pattern === template))) return c.learned;
+      if (c.re.test(message) || (template !== undefined && (c.re.test(template) || c.learned.pattern === template)))
+        return c.learned;
     }
     return undefined;
   }

@@ -11,7 +11,12 @@ export function matchesFilter(e: StoredLogEntry, f: LogFilter): boolean {
   if (f.sessionId !== undefined && e.session_id !== f.sessionId) return false;
   if (f.requestId !== undefined && e.request_id !== f.requestId) return false;
   if (f.category !== undefined && e.category !== f.category) return false;
-  if (f.patternIds !== undefined ? !f.patternIds.includes(e.pattern_id ?? "") : f.patternId !== undefined && e.pattern_id !== f.patternId) return false;
+  if (
+    f.patternIds !== undefined
+      ? !f.patternIds.includes(e.pattern_id ?? "")
+      : f.patternId !== undefined && e.pattern_id !== f.patternId
+  )
+    return false;
   if (f.q !== undefined && !e.message.toLowerCase().includes(f.q.toLowerCase())) return false;
   return true;
 }

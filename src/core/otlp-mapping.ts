@@ -50,14 +50,21 @@ export function countOtlpRecords(req: OtlpLogsRequest): number {
 
 /** A service name the logger accepts: `[A-Za-z0-9._-]{1,128}`, other characters become `_`. */
 export function toServiceName(raw: string | undefined, fallback = UNKNOWN_SERVICE): string {
-  const s = (raw ?? "").trim().replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 128);
+  const s = (raw ?? "")
+    .trim()
+    .replace(/[^A-Za-z0-9._-]/g, "_")
+    .slice(0, 128);
   return s.length > 0 ? s : fallback;
 }
 
-const DOMAIN_RE = /^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*$/;
+const DOMAIN_RE =
+  /^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*$/;
 
 /** OTLP SeverityNumber ranges (logs data model): TRACE 1-4, DEBUG 5-8, INFO 9-12, WARN 13-16, ERROR 17-20, FATAL 21-24. */
-export function severityToLevel(severityNumber: number | undefined, severityText: string | undefined): Level | undefined {
+export function severityToLevel(
+  severityNumber: number | undefined,
+  severityText: string | undefined,
+): Level | undefined {
   if (severityNumber !== undefined && severityNumber > 0) {
     if (severityNumber <= 8) return "debug";
     if (severityNumber <= 12) return "info";
@@ -87,7 +94,11 @@ function put(obj: Record<string, unknown>, key: string, value: unknown): void {
  * top-level metadata object is 1, as in the entry validator); a nested object or array deeper
  * than LIMITS.metadataDepth throws TooDeep.
  */
-export function anyValueToJson(v: OtlpAnyValue | undefined, depth = 1, maxDepth: number = LIMITS.metadataDepth): unknown {
+export function anyValueToJson(
+  v: OtlpAnyValue | undefined,
+  depth = 1,
+  maxDepth: number = LIMITS.metadataDepth,
+): unknown {
   if (v === undefined) return null;
   if (v.stringValue !== undefined) return v.stringValue;
   if (v.boolValue !== undefined) return v.boolValue;
@@ -108,7 +119,11 @@ export function anyValueToJson(v: OtlpAnyValue | undefined, depth = 1, maxDepth:
   return null;
 }
 
-function kvToObject(kvs: OtlpKeyValue[] | undefined, depth: number, maxDepth: number = LIMITS.metadataDepth): Record<string, unknown> {
+function kvToObject(
+  kvs: OtlpKeyValue[] | undefined,
+  depth: number,
+  maxDepth: number = LIMITS.metadataDepth,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const kv of kvs ?? []) put(out, kv.key, anyValueToJson(kv.value, depth, maxDepth));
   return out;
@@ -194,7 +209,11 @@ function firstIssue(error: { issues: { path: PropertyKey[]; message: string }[] 
 }
 
 /** Maps one OTLP record; a string is the reason it was rejected. */
-export function mapOtlpRecord(raw: unknown, resource: ResourceInfo, scope: { name?: string; version?: string } | undefined): Record<string, unknown> | string {
+export function mapOtlpRecord(
+  raw: unknown,
+  resource: ResourceInfo,
+  scope: { name?: string; version?: string } | undefined,
+): Record<string, unknown> | string {
   const parsed = OtlpLogRecord.safeParse(raw);
   if (!parsed.success) return firstIssue(parsed.error);
   const r = parsed.data;
@@ -213,7 +232,8 @@ export function mapOtlpRecord(raw: unknown, resource: ResourceInfo, scope: { nam
   }
 
   const excType = typeof attrs["exception.type"] === "string" ? (attrs["exception.type"] as string) : undefined;
-  const excMessage = typeof attrs["exception.message"] === "string" ? (attrs["exception.message"] as string) : undefined;
+  const excMessage =
+    typeof attrs["exception.message"] === "string" ? (attrs["exception.message"] as string) : undefined;
   const stack = take(attrs, "exception.stacktrace");
   const excSummary = excType || excMessage ? [excType, excMessage].filter(Boolean).join(": ") : undefined;
 

@@ -38,7 +38,18 @@ export interface TrendPoint {
 
 export interface PatternBookSnapshot {
   version: 1;
-  stats: [string, { levels: number[]; maxPriority: number; total: number; firstSeen: number; lastSeen: number; minutes: number[][]; quarters: number[][] }][];
+  stats: [
+    string,
+    {
+      levels: number[];
+      maxPriority: number;
+      total: number;
+      firstSeen: number;
+      lastSeen: number;
+      minutes: number[][];
+      quarters: number[][];
+    },
+  ][];
 }
 
 /** type: error if it ever logged at error, warning if at warn, else info. */
@@ -165,7 +176,15 @@ export class PatternBook {
       version: 1,
       stats: [...this.#stats].map(([id, s]) => [
         id,
-        { levels: s.levels, maxPriority: s.maxPriority, total: s.total, firstSeen: s.firstSeen, lastSeen: s.lastSeen, minutes: s.minutes.entries(), quarters: s.quarters.entries() },
+        {
+          levels: s.levels,
+          maxPriority: s.maxPriority,
+          total: s.total,
+          firstSeen: s.firstSeen,
+          lastSeen: s.lastSeen,
+          minutes: s.minutes.entries(),
+          quarters: s.quarters.entries(),
+        },
       ]),
     };
   }

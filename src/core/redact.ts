@@ -24,8 +24,20 @@ export const REDACT_RULES = ["email", "card", "secret", "url_password", "ip"] as
 export type RedactRule = (typeof REDACT_RULES)[number];
 export type RedactionOptions = Readonly<Record<RedactRule, boolean>>;
 
-export const DEFAULT_REDACTION: RedactionOptions = { email: true, card: true, secret: true, url_password: true, ip: false };
-export const NO_REDACTION: RedactionOptions = { email: false, card: false, secret: false, url_password: false, ip: false };
+export const DEFAULT_REDACTION: RedactionOptions = {
+  email: true,
+  card: true,
+  secret: true,
+  url_password: true,
+  ip: false,
+};
+export const NO_REDACTION: RedactionOptions = {
+  email: false,
+  card: false,
+  secret: false,
+  url_password: false,
+  ip: false,
+};
 
 /**
  * `REDACT`: unset or empty = the default set; `none` = off; otherwise a comma list of rule
@@ -92,7 +104,8 @@ function looksLikeToken(t: string): boolean {
 
 // `Authorization: Bearer x`, `"authorization":"Basic x"`, `Proxy-Authorization=…`: the value
 // (after an optional scheme word) is hidden whatever its shape.
-const AUTH_HEADER_RE = /\b((?:proxy-)?authorization["']?\s{0,16}[:=]\s{0,16}["']?)(?:(basic|bearer|digest|token|negotiate|apikey|hmac|aws4-hmac-sha256)\s{1,16})?(?!(?:basic|bearer|digest|token|negotiate|apikey|hmac|aws4-hmac-sha256)\s)(?!\[secret\])([^\s"',;&}]+)/gi;
+const AUTH_HEADER_RE =
+  /\b((?:proxy-)?authorization["']?\s{0,16}[:=]\s{0,16}["']?)(?:(basic|bearer|digest|token|negotiate|apikey|hmac|aws4-hmac-sha256)\s{1,16})?(?!(?:basic|bearer|digest|token|negotiate|apikey|hmac|aws4-hmac-sha256)\s)(?!\[secret\])([^\s"',;&}]+)/gi;
 // `Cookie: a=b; c=d` / `Set-Cookie: …`: to the end of the line or quote.
 const COOKIE_HEADER_RE = /\b((?:set-)?cookie["']?\s{0,16}:\s{0,16}["']?)(?!\[secret\])([^\s"'][^\r\n"']*)/gi;
 // Bearer/Basic credentials outside a header name ("sent Bearer abc.def").
@@ -118,15 +131,22 @@ const JWT_CANDIDATE_RE = /\beyJ[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*){0,2}/g;
 
 export function redactSecrets(input: string): string {
   let s = redactPrivateKeys(input);
-  s = s.replace(AUTH_HEADER_RE, (_m, head: string, scheme: string | undefined) => `${head}${scheme ? `${scheme} ` : ""}${MARKERS.secret}`);
+  s = s.replace(
+    AUTH_HEADER_RE,
+    (_m, head: string, scheme: string | undefined) => `${head}${scheme ? `${scheme} ` : ""}${MARKERS.secret}`,
+  );
   s = s.replace(COOKIE_HEADER_RE, (_m, head: string) => `${head}${MARKERS.secret}`);
-  s = s.replace(SCHEME_TOKEN_RE, (m, scheme: string, space: string, token: string) => (looksLikeToken(token) ? `${scheme}${space}${MARKERS.secret}` : m));
+  s = s.replace(SCHEME_TOKEN_RE, (m, scheme: string, space: string, token: string) =>
+    looksLikeToken(token) ? `${scheme}${space}${MARKERS.secret}` : m,
+  );
   s = s.replace(KEY_VALUE_RE, (_m, head: string) => `${head}${MARKERS.secret}`);
   for (const re of KEY_SHAPES) s = s.replace(re, MARKERS.secret);
   if (s.includes("eyJ")) {
     s = s.replace(JWT_CANDIDATE_RE, (m) => {
       const parts = m.split(".");
-      return parts.length === 3 && parts[0].length >= 10 && parts[1].startsWith("eyJ") && parts[1].length >= 10 ? MARKERS.secret : m;
+      return parts.length === 3 && parts[0].length >= 10 && parts[1].startsWith("eyJ") && parts[1].length >= 10
+        ? MARKERS.secret
+        : m;
     });
   }
   return s;
@@ -160,8 +180,17 @@ function redactPrivateKeys(s: string): string {
 // E-mail: a hand-written scan from each `@` (a regex with an unbounded local part is quadratic
 // on long runs of letters). Local part: RFC 5322 atext subset; domain: labels, a TLD of 2+ letters.
 const isLocalChar = (c: number) =>
-  (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x2e || c === 0x5f || c === 0x25 || c === 0x2b || c === 0x2d || c === 0x27;
-const isDomainChar = (c: number) => (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x2e || c === 0x2d;
+  (c >= 0x30 && c <= 0x39) ||
+  (c >= 0x41 && c <= 0x5a) ||
+  (c >= 0x61 && c <= 0x7a) ||
+  c === 0x2e ||
+  c === 0x5f ||
+  c === 0x25 ||
+  c === 0x2b ||
+  c === 0x2d ||
+  c === 0x27;
+const isDomainChar = (c: number) =>
+  (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x2e || c === 0x2d;
 
 export function redactEmails(s: string): string {
   if (!s.includes("@")) return s;
@@ -284,7 +313,8 @@ export function redactCards(s: string): string {
 // IP addresses (opt-in). IPv4 dotted quads with octets ≤ 255; IPv6 candidates (hex groups and
 // colons, optionally an IPv4 tail) are parsed in code, so times (12:30:45) and MACs don't match.
 const IPV4_RE = /(?<![0-9A-Za-z_.])(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?![0-9A-Za-z_]|\.\d)/g;
-const IPV6_RE = /(?<![0-9A-Za-z:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{1,4})?(?![0-9A-Za-z:]|\.\d)/g;
+const IPV6_RE =
+  /(?<![0-9A-Za-z:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{1,4})?(?![0-9A-Za-z:]|\.\d)/g;
 
 export function isIpv6(c: string): boolean {
   let groups = 0;
@@ -308,7 +338,9 @@ export function isIpv6(c: string): boolean {
 export function redactIps(s: string): string {
   let out = s;
   if (/\d\.\d/.test(out)) {
-    out = out.replace(IPV4_RE, (m, a: string, b: string, c: string, d: string) => ([a, b, c, d].every((o) => Number(o) <= 255) ? MARKERS.ip : m));
+    out = out.replace(IPV4_RE, (m, a: string, b: string, c: string, d: string) =>
+      [a, b, c, d].every((o) => Number(o) <= 255) ? MARKERS.ip : m,
+    );
   }
   if (out.includes(":")) out = out.replace(IPV6_RE, (m) => (isIpv6(m) ? MARKERS.ip : m));
   return out;
@@ -327,7 +359,21 @@ export interface RedactableEntry {
 }
 
 /** Metadata keys whose values are secrets whatever they look like (compared without `-`/`_`, lower case). */
-const SECRET_KEY_EXACT = new Set(["authorization", "proxyauthorization", "cookie", "setcookie", "credentials", "credential", "pwd", "pass", "passphrase", "sig", "signature", "xapikey", "auth"]);
+const SECRET_KEY_EXACT = new Set([
+  "authorization",
+  "proxyauthorization",
+  "cookie",
+  "setcookie",
+  "credentials",
+  "credential",
+  "pwd",
+  "pass",
+  "passphrase",
+  "sig",
+  "signature",
+  "xapikey",
+  "auth",
+]);
 const SECRET_KEY_SUFFIX = ["password", "passwd", "secret", "token", "apikey", "accesskey", "privatekey", "sessionkey"];
 
 export function isSecretKey(key: string): boolean {
@@ -340,7 +386,13 @@ const MAX_WALK_DEPTH = 32;
 const MAX_WALK_NODES = 50_000;
 const TOO_DEEP = "[redacted]";
 
-function redactValue(value: unknown, options: RedactionOptions, secret: boolean, depth: number, budget: { nodes: number }): unknown {
+function redactValue(
+  value: unknown,
+  options: RedactionOptions,
+  secret: boolean,
+  depth: number,
+  budget: { nodes: number },
+): unknown {
   if (--budget.nodes < 0 || depth > MAX_WALK_DEPTH) return TOO_DEEP;
   if (typeof value === "string") {
     if (secret) return MARKERS.secret;
@@ -359,7 +411,16 @@ function redactValue(value: unknown, options: RedactionOptions, secret: boolean,
   if (Array.isArray(value)) return value.map((v) => redactValue(v, options, secret, depth + 1, budget));
   // Object.fromEntries defines own properties, so a "__proto__" key can't reach the prototype.
   return Object.fromEntries(
-    Object.keys(value).map((k) => [k, redactValue((value as Record<string, unknown>)[k], options, secret || (options.secret && isSecretKey(k)), depth + 1, budget)]),
+    Object.keys(value).map((k) => [
+      k,
+      redactValue(
+        (value as Record<string, unknown>)[k],
+        options,
+        secret || (options.secret && isSecretKey(k)),
+        depth + 1,
+        budget,
+      ),
+    ]),
   );
 }
 
@@ -382,7 +443,8 @@ function serialisedBytes(v: unknown): number {
  */
 function redactWithin(text: string, options: RedactionOptions, maxBytes: number): string {
   let r = redactText(text, options);
-  for (let round = 0; round < 3 && utf8Length(r) > maxBytes; round++) r = redactText(truncateUtf8(r, maxBytes), options);
+  for (let round = 0; round < 3 && utf8Length(r) > maxBytes; round++)
+    r = redactText(truncateUtf8(r, maxBytes), options);
   return truncateUtf8(r, maxBytes);
 }
 
@@ -407,8 +469,10 @@ export function redactEntry<T extends RedactableEntry>(entry: T, options: Redact
   if (!anyEnabled(options) || typeof entry !== "object" || entry === null) return entry;
   const out: T = { ...entry };
   if (typeof entry.message === "string") out.message = redactText(entry.message, options);
-  if (typeof entry.stack_trace === "string") out.stack_trace = redactWithin(entry.stack_trace, options, LIMITS.stackTraceBytes);
-  if (typeof entry.user_id === "string") out.user_id = clampChars(redactText(entry.user_id, options), LIMITS.refFieldChars);
+  if (typeof entry.stack_trace === "string")
+    out.stack_trace = redactWithin(entry.stack_trace, options, LIMITS.stackTraceBytes);
+  if (typeof entry.user_id === "string")
+    out.user_id = clampChars(redactText(entry.user_id, options), LIMITS.refFieldChars);
   if (entry.context !== undefined) {
     // validated context is { url, method, ip } strings; anything else is walked like metadata
     const ctx = redactValue(entry.context, options, false, 1, { nodes: MAX_WALK_NODES });

@@ -73,7 +73,8 @@ export class BucketRing {
   entries(): number[][] {
     const out: number[][] = [];
     for (let slot = 0; slot < this.size; slot++) {
-      if (this.#keys[slot] >= 0) out.push([this.#keys[slot], ...this.#counts.subarray(slot * this.lanes, slot * this.lanes + this.lanes)]);
+      if (this.#keys[slot] >= 0)
+        out.push([this.#keys[slot], ...this.#counts.subarray(slot * this.lanes, slot * this.lanes + this.lanes)]);
     }
     return out;
   }

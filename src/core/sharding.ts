@@ -42,7 +42,8 @@ export function parseShardOverrides(text: string | undefined): Map<string, numbe
   if (!text || !text.trim()) return out;
   for (const pair of text.split(",")) {
     const m = /^\s*([A-Za-z0-9._-]{1,128})\s*=\s*(\d{1,2})\s*$/.exec(pair);
-    if (!m || Number(m[2]) < 1 || Number(m[2]) > MAX_SHARDS) return `"${pair.trim()}" is not service=count (count 1-${MAX_SHARDS})`;
+    if (!m || Number(m[2]) < 1 || Number(m[2]) > MAX_SHARDS)
+      return `"${pair.trim()}" is not service=count (count 1-${MAX_SHARDS})`;
     out.set(m[1], Number(m[2]));
   }
   return out;

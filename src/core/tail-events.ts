@@ -36,7 +36,12 @@ export interface TailItem {
   readonly eventTimestamp: number | null;
   readonly event: unknown;
   readonly logs: readonly { readonly timestamp: number; readonly level: string; readonly message: unknown }[];
-  readonly exceptions: readonly { readonly timestamp: number; readonly name: string; readonly message: string; readonly stack?: string }[];
+  readonly exceptions: readonly {
+    readonly timestamp: number;
+    readonly name: string;
+    readonly message: string;
+    readonly stack?: string;
+  }[];
   readonly truncated?: boolean;
   readonly cpuTime?: number;
   readonly wallTime?: number;
@@ -118,7 +123,11 @@ function describe(item: TailItem): Invocation {
     summary = `tail (${ev.consumedEvents.length} events)`;
   }
   tail.event = kind;
-  const service = item.scriptName ? toServiceName(item.scriptName, TAIL_UNKNOWN_SERVICE) : host ? toServiceName(host, TAIL_UNKNOWN_SERVICE) : TAIL_UNKNOWN_SERVICE;
+  const service = item.scriptName
+    ? toServiceName(item.scriptName, TAIL_UNKNOWN_SERVICE)
+    : host
+      ? toServiceName(host, TAIL_UNKNOWN_SERVICE)
+      : TAIL_UNKNOWN_SERVICE;
   return { ...inv, kind, summary, service };
 }
 
@@ -178,7 +187,8 @@ function baseEntry(inv: Invocation, level: Level, message: string, timestamp: nu
 }
 
 /** Timestamps must be ms since the epoch; anything else (0, seconds) becomes `now`. */
-const ms = (t: number | null | undefined, now: number): number => (typeof t === "number" && Number.isFinite(t) && t >= 1e11 ? Math.floor(t) : now);
+const ms = (t: number | null | undefined, now: number): number =>
+  typeof t === "number" && Number.isFinite(t) && t >= 1e11 ? Math.floor(t) : now;
 
 export function traceItemsToEntries(items: readonly TailItem[], now: number): TailMapping {
   const out: TailMapping = { entries: [], dropped: 0, skipped: 0 };
@@ -214,7 +224,8 @@ export function traceItemsToEntries(items: readonly TailItem[], now: number): Ta
       const e = baseEntry(inv, "error", head, ms(ex.timestamp, eventTs));
       // The runtime's `stack` holds only the frames ("    at Object.fetch (…)"): put the
       // usual first line back so the trace reads like a V8 stack.
-      const stack = ex.stack && ex.stack.length > 0 ? (ex.stack.startsWith(head) ? ex.stack : `${head}\n${ex.stack}`) : head;
+      const stack =
+        ex.stack && ex.stack.length > 0 ? (ex.stack.startsWith(head) ? ex.stack : `${head}\n${ex.stack}`) : head;
       e.stack_trace = truncateUtf8(stack, LIMITS.stackTraceBytes);
       e.metadata = { tail: inv.tail, exception: ex.name || "Error" };
       push(e);
@@ -232,4 +243,3 @@ export function traceItemsToEntries(items: readonly TailItem[], now: number): Ta
   }
   return out;
 }
-

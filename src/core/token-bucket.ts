@@ -21,6 +21,9 @@ export class TokenBucket {
       this.#tokens -= n;
       return { ok: true };
     }
-    return { ok: false, retryAfterMs: Math.ceil(((Math.min(n, this.burst) - this.#tokens) / this.ratePerSecond) * 1000) };
+    return {
+      ok: false,
+      retryAfterMs: Math.ceil(((Math.min(n, this.burst) - this.#tokens) / this.ratePerSecond) * 1000),
+    };
   }
 }

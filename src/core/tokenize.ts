@@ -32,7 +32,9 @@ function isHexOrColon(c: number): boolean {
 
 /** Delimiters that may end the constant word in front of a value: `_ . : # - / [ ( $ @`. */
 function isPrefixDelimiter(c: number): boolean {
-  return c === 95 || c === 46 || c === 58 || c === 35 || c === 45 || c === 47 || c === 91 || c === 40 || c === 36 || c === 64;
+  return (
+    c === 95 || c === 46 || c === 58 || c === 35 || c === 45 || c === 47 || c === 91 || c === 40 || c === 36 || c === 64
+  );
 }
 
 /** Characters allowed in the key of key=value. */
@@ -167,7 +169,12 @@ export function maskToken(t: string): string {
   if (j > 0 && j < core.length - 1 && isPrefixDelimiter(core.charCodeAt(j))) {
     let k = j + 1;
     // a run like `.........` belongs to the word; a `-` in front of the digits is their sign
-    while (k < core.length && isPrefixDelimiter(core.charCodeAt(k)) && !(core.charCodeAt(k) === 45 && isDigit(core.charCodeAt(k + 1)))) k++;
+    while (
+      k < core.length &&
+      isPrefixDelimiter(core.charCodeAt(k)) &&
+      !(core.charCodeAt(k) === 45 && isDigit(core.charCodeAt(k + 1)))
+    )
+      k++;
     if (k < core.length && isNumeric(core, k)) return lead + core.slice(0, k) + WILDCARD + trail;
   }
   return lead + WILDCARD + trail;

@@ -111,7 +111,10 @@
       if (status !== 200) throw new AuthError(body?.error?.message || `HTTP ${status}`);
     } catch (e) {
       state.key = previous;
-      openKeyDialog(e instanceof AuthError ? `Key rejected: ${e.message}` : `Could not reach the logger: ${e.message}`, key);
+      openKeyDialog(
+        e instanceof AuthError ? `Key rejected: ${e.message}` : `Could not reach the logger: ${e.message}`,
+        key,
+      );
       return;
     }
     localStorage.setItem(KEY_STORAGE, key);
@@ -196,7 +199,11 @@
         el("td", "num", fmtInt(m.total)),
         el("td", "num", fmtInt(h.total)),
         el("td", h.error ? "num hot" : "num", fmtInt(h.error)),
-        el("td", f.total >= MIN_EVENTS && rate > Number($("threshold").value) / 100 ? "num hot" : "num", f.total ? fmtPct(rate) : "–"),
+        el(
+          "td",
+          f.total >= MIN_EVENTS && rate > Number($("threshold").value) / 100 ? "num hot" : "num",
+          f.total ? fmtPct(rate) : "–",
+        ),
       );
       tr.addEventListener("click", () => selectService(s.service));
       tbody.append(tr);
@@ -237,12 +244,24 @@
   }
 
   function makeChart(data) {
-    const axis = { stroke: "#8b95a7", grid: { stroke: "#232a34", width: 1 }, ticks: { stroke: "#232a34", width: 1 }, font: "11px system-ui, sans-serif" };
+    const axis = {
+      stroke: "#8b95a7",
+      grid: { stroke: "#232a34", width: 1 },
+      ticks: { stroke: "#232a34", width: 1 },
+      font: "11px system-ui, sans-serif",
+    };
     const opts = {
       ...chartSize(),
       scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(4, Math.ceil(max * 1.15))] } },
       axes: [
-        { ...axis, values: (_u, splits) => splits.map((s) => { const d = new Date(s * 1000); return `${pad(d.getHours())}:${pad(d.getMinutes())}`; }) },
+        {
+          ...axis,
+          values: (_u, splits) =>
+            splits.map((s) => {
+              const d = new Date(s * 1000);
+              return `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+            }),
+        },
         { ...axis, size: 44 },
       ],
       legend: { show: false },
@@ -321,7 +340,9 @@
     const counts = (trend || []).map((p) => Number(p.count) || 0);
     if (counts.length >= 2) {
       const max = Math.max(1, ...counts);
-      const pts = counts.map((c, i) => `${((i / (counts.length - 1)) * 80).toFixed(1)},${(21 - (c / max) * 19).toFixed(1)}`);
+      const pts = counts.map(
+        (c, i) => `${((i / (counts.length - 1)) * 80).toFixed(1)},${(21 - (c / max) * 19).toFixed(1)}`,
+      );
       const line = document.createElementNS(NS, "polyline");
       line.setAttribute("points", pts.join(" "));
       svg.append(line);
@@ -335,7 +356,12 @@
     let patterns = [];
     let note = "No patterns yet.";
     try {
-      const qs = new URLSearchParams({ service, limit: "8", start_time: String(now - 86_400_000), end_time: String(now) });
+      const qs = new URLSearchParams({
+        service,
+        limit: "8",
+        start_time: String(now - 86_400_000),
+        end_time: String(now),
+      });
       const { status, body } = await api(`/api/logs/analytics/patterns?${qs}`);
       if (status === 200 && Array.isArray(body?.patterns)) patterns = body.patterns;
       else if (status >= 500) note = "No patterns yet (pattern history needs the data service).";
@@ -346,7 +372,11 @@
     list.replaceChildren();
     for (const p of patterns) {
       const li = el("li");
-      const text = el("span", `pt sev-${["low", "medium", "high", "critical"].includes(p.severity) ? p.severity : "low"}`, p.pattern);
+      const text = el(
+        "span",
+        `pt sev-${["low", "medium", "high", "critical"].includes(p.severity) ? p.severity : "low"}`,
+        p.pattern,
+      );
       text.title = `${p.pattern}\n${p.type || ""} · ${p.severity || ""}`;
       li.append(text, sparkline(p.trend), el("span", "freq", fmtInt(p.frequency)));
       list.append(li);

@@ -17,7 +17,9 @@ import { expandShards, FANOUT_CONCURRENCY, knownServices, resolveTargets } from 
 
 export const adminRoutes = new Hono<AppEnv>();
 
-const ServiceParam = z.object({ service: z.string().regex(SERVICE_NAME_RE).optional(), limit: Limit.optional() }).strict();
+const ServiceParam = z
+  .object({ service: z.string().regex(SERVICE_NAME_RE).optional(), limit: Limit.optional() })
+  .strict();
 
 adminRoutes.post("/api/admin/flush", async (c) => {
   const principal = await requireKey(c, "admin");
@@ -53,9 +55,19 @@ adminRoutes.post("/api/admin/dead-letters/replay", async (c) => {
 });
 
 /** Deletes from the aggregators and the data service; `deleted` counts each log once. */
-export async function applyRetention(env: Env, config: Config, services: string[] | undefined, q: CleanupQuery, now: number, canAccess: (s: string) => boolean) {
+export async function applyRetention(
+  env: Env,
+  config: Config,
+  services: string[] | undefined,
+  q: CleanupQuery,
+  now: number,
+  canAccess: (s: string) => boolean,
+) {
   const before = q.before ?? now - q.older_than!;
-  const targets = await expandShards(env, (await knownServices(env)).filter((s) => canAccess(s.service) && (!services || services.includes(s.service))));
+  const targets = await expandShards(
+    env,
+    (await knownServices(env)).filter((s) => canAccess(s.service) && (!services || services.includes(s.service))),
+  );
   const results = await mapLimit(targets, FANOUT_CONCURRENCY, (t) => aggregator(env, t.name).cleanup(before, q.level));
   const client = DataServiceClient.fromEnv(config, env);
   if (!client) return { deleted: results.reduce((a, r) => a + r.deleted, 0), before };
@@ -66,7 +78,8 @@ export async function applyRetention(env: Env, config: Config, services: string[
   const res = await client.forward("DELETE", `/api/logs/cleanup?${params}`);
   if (!res.ok) throw new ApiError("upstream_unavailable", 502, `data service cleanup failed: HTTP ${res.status}`);
   const body = CleanupResponse.safeParse(await res.json());
-  if (!body.success) throw new ApiError("upstream_unavailable", 502, "data service cleanup answer does not match the contract");
+  if (!body.success)
+    throw new ApiError("upstream_unavailable", 502, "data service cleanup answer does not match the contract");
   return { deleted: body.data.deleted + results.reduce((a, r) => a + r.unpersisted, 0), before };
 }
 
@@ -94,7 +107,11 @@ export async function healthReport(env: Env): Promise<unknown> {
   }
   const services = await knownServices(env).catch(() => []);
   const targets = await expandShards(env, services.slice(0, 1000));
-  const reports = await mapLimit(targets, FANOUT_CONCURRENCY, (t) => aggregator(env, t.name).health().catch(() => null));
+  const reports = await mapLimit(targets, FANOUT_CONCURRENCY, (t) =>
+    aggregator(env, t.name)
+      .health()
+      .catch(() => null),
+  );
   const ok = reports.filter((r) => r !== null);
   const client = DataServiceClient.fromEnv(config, env);
   let dataService: { configured: boolean; reachable?: boolean; error?: string } = { configured: false };

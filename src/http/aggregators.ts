@@ -10,7 +10,10 @@ type RpcMethods<T> = {
     : never;
 };
 
-export type AggregatorStub = Omit<RpcMethods<LogAggregator>, "fetch" | "alarm" | "webSocketMessage" | "webSocketClose" | "webSocketError">;
+export type AggregatorStub = Omit<
+  RpcMethods<LogAggregator>,
+  "fetch" | "alarm" | "webSocketMessage" | "webSocketClose" | "webSocketError"
+>;
 
 export function aggregator(env: Env, name: string): AggregatorStub {
   return env.LOG_AGGREGATOR.getByName(name) as unknown as AggregatorStub;

@@ -15,7 +15,11 @@ export const analyticsRoutes = new Hono<AppEnv>();
 export function dataServiceOrFail(c: AppContext): DataServiceClient {
   const client = DataServiceClient.fromEnv(c.get("config"), c.env);
   if (!client) {
-    throw new ApiError("upstream_unavailable", 503, "historical analytics need a data service; this deployment is KV-only (use /api/services/:service/stats for live counts)");
+    throw new ApiError(
+      "upstream_unavailable",
+      503,
+      "historical analytics need a data service; this deployment is KV-only (use /api/services/:service/stats for live counts)",
+    );
   }
   return client;
 }
@@ -63,7 +67,10 @@ analyticsRoutes.post("/api/logs/analytics/custom", async (c) => {
   let body = raw as { filters?: unknown[] };
   if (principal.key.services) {
     // A limited key gets an extra filter: the data service ANDs filters, so this only narrows.
-    body = { ...body, filters: [...(body.filters ?? []), { field: "service", op: "in", value: [...principal.key.services] }] };
+    body = {
+      ...body,
+      filters: [...(body.filters ?? []), { field: "service", op: "in", value: [...principal.key.services] }],
+    };
   }
   return relay(await dataServiceOrFail(c).forward("POST", "/api/logs/analytics/custom", body));
 });

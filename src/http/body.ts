@@ -32,7 +32,11 @@ export async function readJsonBody(req: Request, maxBytes = MAX_BODY_BYTES): Pro
     return JSON.parse(text);
   } catch (err) {
     if (curlDefault) throw new ApiError("unsupported_media_type", 415, "Content-Type must be application/json");
-    throw new ApiError("invalid_json", 400, `body is not valid JSON${err instanceof SyntaxError ? `: ${err.message.slice(0, 120)}` : ""}`);
+    throw new ApiError(
+      "invalid_json",
+      400,
+      `body is not valid JSON${err instanceof SyntaxError ? `: ${err.message.slice(0, 120)}` : ""}`,
+    );
   }
 }
 

@@ -44,7 +44,9 @@ checkRoutes.post("/api/checks", async (c) => {
   try {
     stored = await aggregator(c.env, aggregatorName(domain, input.service)).addCheck(check);
   } catch (err) {
-    throw new ApiError("invalid_request", 400, err instanceof Error ? err.message : String(err), [{ path: "service", message: "too many checks" }]);
+    throw new ApiError("invalid_request", 400, err instanceof Error ? err.message : String(err), [
+      { path: "service", message: "too many checks" },
+    ]);
   }
   await registry(c).indexCheck(check.id, domain, input.service);
   return c.json(stored, 201);
@@ -53,7 +55,9 @@ checkRoutes.post("/api/checks", async (c) => {
 checkRoutes.get("/api/checks", async (c) => {
   const principal = await requireKey(c, "read");
   const locations = (await registry(c).checkLocations()).filter((l) => principal.canAccess(l.service));
-  const lists = await mapLimit(locations, FANOUT_CONCURRENCY, (l) => aggregator(c.env, aggregatorName(l.domain, l.service)).listChecks());
+  const lists = await mapLimit(locations, FANOUT_CONCURRENCY, (l) =>
+    aggregator(c.env, aggregatorName(l.domain, l.service)).listChecks(),
+  );
   return c.json({ checks: lists.flat() });
 });
 

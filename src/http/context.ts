@@ -22,7 +22,9 @@ export async function requireKey(c: AppContext, scope: Scope, allowQueryToken = 
   if (limiter) {
     const { success } = await limiter.limit({ key: `key:${principal.key.name}` });
     if (!success) {
-      throw new ApiError("rate_limited", 429, `too many requests for key "${principal.key.name}"`, undefined, { "retry-after": String(KEY_RETRY_AFTER_S) });
+      throw new ApiError("rate_limited", 429, `too many requests for key "${principal.key.name}"`, undefined, {
+        "retry-after": String(KEY_RETRY_AFTER_S),
+      });
     }
   }
   return principal;
@@ -34,7 +36,10 @@ export function parseQuery<T extends z.ZodTypeAny>(c: AppContext, schema: T): z.
   const url = new URL(c.req.url);
   for (const [k, v] of url.searchParams) {
     if (k === "token") continue;
-    if (k in raw) throw new ApiError("invalid_request", 400, `${k}: given more than once`, [{ path: k, message: "given more than once" }]);
+    if (k in raw)
+      throw new ApiError("invalid_request", 400, `${k}: given more than once`, [
+        { path: k, message: "given more than once" },
+      ]);
     raw[k] = v;
   }
   const r = schema.safeParse(raw);

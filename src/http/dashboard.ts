@@ -46,11 +46,23 @@ const SECURITY_HEADERS = {
 
 export const dashboardRoutes = new Hono<AppEnv>();
 
-dashboardRoutes.get("/", () => new Response(pageHtml, { headers: { ...SECURITY_HEADERS, "content-type": "text/html; charset=utf-8", "cache-control": "no-cache" } }));
+dashboardRoutes.get(
+  "/",
+  () =>
+    new Response(pageHtml, {
+      headers: { ...SECURITY_HEADERS, "content-type": "text/html; charset=utf-8", "cache-control": "no-cache" },
+    }),
+);
 
 dashboardRoutes.get("/assets/*", (c) => {
   const name = c.req.path.slice("/assets/".length);
   const asset = Object.hasOwn(ASSETS, name) ? ASSETS[name] : undefined;
   if (!asset) return c.json(errorBody("not_found", `no asset ${name}`), 404);
-  return new Response(asset.body, { headers: { ...SECURITY_HEADERS, "content-type": asset.type, "cache-control": "public, max-age=300, must-revalidate" } });
+  return new Response(asset.body, {
+    headers: {
+      ...SECURITY_HEADERS,
+      "content-type": asset.type,
+      "cache-control": "public, max-age=300, must-revalidate",
+    },
+  });
 });

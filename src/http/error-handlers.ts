@@ -5,7 +5,9 @@ import type { Env as HonoEnv, Hono } from "hono";
 import { ApiError, errorBody } from "../errors.js";
 
 export function installErrorHandlers<E extends HonoEnv>(app: Hono<E>): void {
-  app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
+  app.notFound((c) =>
+    c.json(errorBody("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404),
+  );
   app.onError((err, c) => {
     if (err instanceof ApiError) {
       if (err.headers) for (const [k, v] of Object.entries(err.headers)) c.header(k, v);

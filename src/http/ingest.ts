@@ -5,9 +5,22 @@ import { Hono } from "hono";
 import { nanoid } from "nanoid";
 import { errorBody, ApiError, type ErrorCode, type ErrorBody } from "../errors.js";
 import { shardCount, shardName, shardOf } from "../core/sharding.js";
-import { aggregatorName, DEFAULT_DOMAIN, DomainName, type NormalisedLogEntry, normaliseLevel, SERVICE_NAME_RE } from "../schema/log-entry.js";
+import {
+  aggregatorName,
+  DEFAULT_DOMAIN,
+  DomainName,
+  type NormalisedLogEntry,
+  normaliseLevel,
+  SERVICE_NAME_RE,
+} from "../schema/log-entry.js";
 import type { RejectedCounts } from "../../objects/log-aggregator.js";
-import { entriesOf, type IngestResponse, type IngestResult, MAX_BATCH_ENTRIES, validateEntries } from "../schema/ingest.js";
+import {
+  entriesOf,
+  type IngestResponse,
+  type IngestResult,
+  MAX_BATCH_ENTRIES,
+  validateEntries,
+} from "../schema/ingest.js";
 import type { Principal } from "../auth.js";
 import type { Env } from "../env.js";
 import { readJsonBody } from "./body.js";
@@ -16,25 +29,48 @@ import { type AppEnv, requireKey } from "./context.js";
 
 export const ingestRoutes = new Hono<AppEnv>();
 
-ingestRoutes.post("/api/logs", async (c) => c.json(...(await handleIngest(c.env, await requireKey(c, "ingest"), c.req.raw, true))));
-ingestRoutes.post("/api/logs/batch", async (c) => c.json(...(await handleIngest(c.env, await requireKey(c, "ingest"), c.req.raw, false))));
+ingestRoutes.post("/api/logs", async (c) =>
+  c.json(...(await handleIngest(c.env, await requireKey(c, "ingest"), c.req.raw, true))),
+);
+ingestRoutes.post("/api/logs/batch", async (c) =>
+  c.json(...(await handleIngest(c.env, await requireKey(c, "ingest"), c.req.raw, false))),
+);
 
 type Status = 202 | 400 | 403 | 429 | 503;
 
 type IngestReply = IngestResponse | (IngestResponse & ErrorBody);
 
-export async function handleIngest(env: Env, principal: Principal, req: Request, allowSingle: boolean): Promise<[IngestReply, Status]> {
+export async function handleIngest(
+  env: Env,
+  principal: Principal,
+  req: Request,
+  allowSingle: boolean,
+): Promise<[IngestReply, Status]> {
   const body = await readJsonBody(req);
   const raw = entriesOf(body, allowSingle);
   if (!Array.isArray(raw)) throw new ApiError("invalid_request", 400, `${raw.path || "body"}: ${raw.message}`, [raw]);
   if (raw.length > MAX_BATCH_ENTRIES) {
-    throw new ApiError("payload_too_large", 413, `a batch holds at most ${MAX_BATCH_ENTRIES} entries (got ${raw.length})`);
+    throw new ApiError(
+      "payload_too_large",
+      413,
+      `a batch holds at most ${MAX_BATCH_ENTRIES} entries (got ${raw.length})`,
+    );
   }
-  return ingestEntries(env, principal, raw, allowSingle && !Array.isArray((body as { logs?: unknown }).logs) ? "" : "logs");
+  return ingestEntries(
+    env,
+    principal,
+    raw,
+    allowSingle && !Array.isArray((body as { logs?: unknown }).logs) ? "" : "logs",
+  );
 }
 
 /** Validates, groups and stores entries; shared by the JSON, OTLP and Tail Worker paths. */
-export async function ingestEntries(env: Env, principal: Principal, raw: unknown[], pathPrefix = "logs"): Promise<[IngestReply, Status]> {
+export async function ingestEntries(
+  env: Env,
+  principal: Principal,
+  raw: unknown[],
+  pathPrefix = "logs",
+): Promise<[IngestReply, Status]> {
   // Redaction happens here, before the aggregator: storage, tail and patterns see redacted text.
   const config = await loadConfig(env);
   const { redaction } = config;
@@ -47,7 +83,10 @@ export async function ingestEntries(env: Env, principal: Principal, raw: unknown
       results.push({
         index: v.index,
         error: errorBody("forbidden", `this key may not write to service "${v.entry.service}"`, [
-          { path: pathPrefix === "" ? "service" : `${pathPrefix}.${v.index}.service`, message: "not allowed for this key" },
+          {
+            path: pathPrefix === "" ? "service" : `${pathPrefix}.${v.index}.service`,
+            message: "not allowed for this key",
+          },
         ]).error,
       });
       continue;
@@ -63,8 +102,17 @@ export async function ingestEntries(env: Env, principal: Principal, raw: unknown
   const rejectedBy = new Map<string, RejectedCounts>();
   for (const r of rejected) {
     const item = raw[r.index] as { service?: unknown; domain?: unknown; level?: unknown } | null;
-    if (typeof item !== "object" || item === null || typeof item.service !== "string" || !SERVICE_NAME_RE.test(item.service)) continue;
-    const domain = typeof item.domain === "string" && DomainName.safeParse(item.domain).success ? item.domain.toLowerCase() : DEFAULT_DOMAIN;
+    if (
+      typeof item !== "object" ||
+      item === null ||
+      typeof item.service !== "string" ||
+      !SERVICE_NAME_RE.test(item.service)
+    )
+      continue;
+    const domain =
+      typeof item.domain === "string" && DomainName.safeParse(item.domain).success
+        ? item.domain.toLowerCase()
+        : DEFAULT_DOMAIN;
     const name = aggregatorName(domain, item.service);
     const counts = rejectedBy.get(name) ?? { error: 0, warn: 0, info: 0, debug: 0, unknown: 0 };
     counts[(typeof item.level === "string" && normaliseLevel(item.level)) || "unknown"]++;
@@ -76,20 +124,28 @@ export async function ingestEntries(env: Env, principal: Principal, raw: unknown
   await Promise.all(
     [...groups].map(async ([name, group]) => {
       try {
-        const outcome = await aggregator(env, name).ingest(group.map((g) => g.entry), rejectedBy.get(name));
+        const outcome = await aggregator(env, name).ingest(
+          group.map((g) => g.entry),
+          rejectedBy.get(name),
+        );
         if (outcome.rateLimited) {
           retryAfterMs = Math.max(retryAfterMs, outcome.rateLimited.retryAfterMs);
           const message = `service "${group[0].entry.service}" is over its ingest rate limit; retry later with the same ids`;
           for (const g of group) results.push({ index: g.index, error: errorBody("rate_limited", message).error });
         }
         outcome.entries.forEach((e, i) => {
-          results.push(e.duplicate ? { index: group[i].index, id: e.id, duplicate: true } : { index: group[i].index, id: e.id });
+          results.push(
+            e.duplicate ? { index: group[i].index, id: e.id, duplicate: true } : { index: group[i].index, id: e.id },
+          );
         });
       } catch (err) {
         // Not acknowledged: the client retries with the same ids, which is idempotent.
         console.error("ingest failed", name, err instanceof Error ? err.message : String(err));
         for (const g of group) {
-          results.push({ index: g.index, error: errorBody("upstream_unavailable", "storage is unavailable; retry with the same ids").error });
+          results.push({
+            index: g.index,
+            error: errorBody("upstream_unavailable", "storage is unavailable; retry with the same ids").error,
+          });
         }
       }
     }),
@@ -106,14 +162,16 @@ export async function ingestEntries(env: Env, principal: Principal, raw: unknown
     codes.size === 1 && codes.has("rate_limited")
       ? ["rate_limited", 429]
       : codes.size === 1 && codes.has("forbidden")
-      ? ["forbidden", 403]
-      : codes.size === 1 && codes.has("upstream_unavailable")
-        ? ["upstream_unavailable", 503]
-        : ["invalid_request", 400];
+        ? ["forbidden", 403]
+        : codes.size === 1 && codes.has("upstream_unavailable")
+          ? ["upstream_unavailable", 503]
+          : ["invalid_request", 400];
   const details = errors.flatMap((e) => e.details ?? []).slice(0, 100);
   const message = errors.length === 1 ? errors[0].message : `none of the ${errors.length} entries was accepted`;
   if (status === 429) {
-    throw new ApiError("rate_limited", 429, message, undefined, { "retry-after": String(Math.max(1, Math.ceil(retryAfterMs / 1000))) });
+    throw new ApiError("rate_limited", 429, message, undefined, {
+      "retry-after": String(Math.max(1, Math.ceil(retryAfterMs / 1000))),
+    });
   }
   return [{ ...errorBody(code, message, details), ...response }, status];
 }

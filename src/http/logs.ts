@@ -4,7 +4,14 @@
 import { aggregator } from "./aggregators.js";
 import { Hono } from "hono";
 import { mapLimit } from "../core/concurrency.js";
-import { boundFor, comparePositions, type CursorPosition, decodeCursor, encodeCursor, filterKeyOf } from "../core/cursor.js";
+import {
+  boundFor,
+  comparePositions,
+  type CursorPosition,
+  decodeCursor,
+  encodeCursor,
+  filterKeyOf,
+} from "../core/cursor.js";
 import { ApiError } from "../errors.js";
 import { ID_RE, type StoredLogEntry } from "../schema/log-entry.js";
 import { SearchQuery, toLogFilter } from "../schema/query.js";
@@ -19,7 +26,14 @@ export const logRoutes = new Hono<AppEnv>();
  * and bounded by the cursor's timestamp (its own cursor can't follow ours). It is asked for
  * twice the page so rows sharing the cursor's timestamp don't crowd out the next ones.
  */
-async function coldSearch(client: DataServiceClient, q: SearchQuery, targets: Target[], order: "asc" | "desc", limit: number, after?: CursorPosition): Promise<Row[]> {
+async function coldSearch(
+  client: DataServiceClient,
+  q: SearchQuery,
+  targets: Target[],
+  order: "asc" | "desc",
+  limit: number,
+  after?: CursorPosition,
+): Promise<Row[]> {
   const p = new URLSearchParams();
   const services = [...new Set(targets.map((t) => t.service))];
   if (services.length <= 100) p.set("service", services.join(","));
@@ -32,7 +46,8 @@ async function coldSearch(client: DataServiceClient, q: SearchQuery, targets: Ta
   if (after && order === "asc") start = start === undefined ? after.ts : Math.max(start, after.ts);
   if (start !== undefined) p.set("start_time", String(start));
   if (end !== undefined) p.set("end_time", String(end));
-  for (const k of ["user_id", "session_id", "request_id", "category", "pattern_id", "q"] as const) if (q[k]) p.set(k, q[k]!);
+  for (const k of ["user_id", "session_id", "request_id", "category", "pattern_id", "q"] as const)
+    if (q[k]) p.set(k, q[k]!);
   p.set("order", order);
   p.set("limit", String(Math.min(1000, limit * 2 + 1)));
   let res;
@@ -57,8 +72,14 @@ interface Row {
   e: StoredLogEntry;
   pos: CursorPosition;
 }
-const hotRow = (e: StoredLogEntry, source: string): Row => ({ e, pos: { ts: e.timestamp, k: source, seq: e.seq ?? 0 } });
-const coldRow = (e: StoredLogEntry): Row => ({ e, pos: { ts: e.timestamp, k: `${e.domain}/${e.service}~`, seq: e.seq ?? 0 } });
+const hotRow = (e: StoredLogEntry, source: string): Row => ({
+  e,
+  pos: { ts: e.timestamp, k: source, seq: e.seq ?? 0 },
+});
+const coldRow = (e: StoredLogEntry): Row => ({
+  e,
+  pos: { ts: e.timestamp, k: `${e.domain}/${e.service}~`, seq: e.seq ?? 0 },
+});
 
 logRoutes.get("/api/logs/search", async (c) => {
   const principal = await requireKey(c, "read");
@@ -70,7 +91,8 @@ logRoutes.get("/api/logs/search", async (c) => {
   let after: CursorPosition | undefined;
   if (q.cursor) {
     const decoded = await decodeCursor(config.cursorSecret, q.cursor, order, filterKey);
-    if (typeof decoded === "string") throw new ApiError("invalid_request", 400, `cursor: ${decoded}`, [{ path: "cursor", message: decoded }]);
+    if (typeof decoded === "string")
+      throw new ApiError("invalid_request", 400, `cursor: ${decoded}`, [{ path: "cursor", message: decoded }]);
     after = decoded;
   }
   const targets = await resolveTargets(c.env, principal, { services: q.service, domains: q.domain });
@@ -84,7 +106,12 @@ logRoutes.get("/api/logs/search", async (c) => {
   // query reaches back past what some aggregator trimmed, then merge and drop duplicates.
   const trimmedThrough = Math.max(0, ...pages.map((p) => p.trimmedThroughTs));
   const client = DataServiceClient.fromEnv(config, c.env);
-  if (client && trimmedThrough > 0 && (q.start_time === undefined || q.start_time <= trimmedThrough) && targets.length > 0) {
+  if (
+    client &&
+    trimmedThrough > 0 &&
+    (q.start_time === undefined || q.start_time <= trimmedThrough) &&
+    targets.length > 0
+  ) {
     const cold = await coldSearch(client, q, targets, order, limit, after);
     const seen = new Set(rows.map((r) => r.e.id));
     rows = rows.concat(cold.filter((r) => !seen.has(r.e.id)));
@@ -92,7 +119,9 @@ logRoutes.get("/api/logs/search", async (c) => {
   const merged = rows.sort((a, b) => comparePositions(a.pos, b.pos, order));
   // A text search that hit its scan budget somewhere is only complete up to the earliest such
   // point: the page stops there (it may be short, even empty) and the cursor continues from it.
-  const edges = pages.flatMap((p, i) => (p.scannedThrough ? [{ ts: p.scannedThrough.ts, k: targets[i].name, seq: p.scannedThrough.seq }] : []));
+  const edges = pages.flatMap((p, i) =>
+    p.scannedThrough ? [{ ts: p.scannedThrough.ts, k: targets[i].name, seq: p.scannedThrough.seq }] : [],
+  );
   const edge = edges.sort((a, b) => comparePositions(a, b, order))[0];
   const complete = edge ? merged.filter((r) => comparePositions(r.pos, edge, order) <= 0) : merged;
   const page = complete.slice(0, limit);
@@ -105,7 +134,10 @@ logRoutes.get("/api/logs/search", async (c) => {
 logRoutes.get("/api/logs/:id", async (c) => {
   const principal = await requireKey(c, "read");
   const id = c.req.param("id");
-  if (!ID_RE.test(id)) throw new ApiError("invalid_request", 400, "id: must be 1-64 characters of [A-Za-z0-9_-]", [{ path: "id", message: "malformed id" }]);
+  if (!ID_RE.test(id))
+    throw new ApiError("invalid_request", 400, "id: must be 1-64 characters of [A-Za-z0-9_-]", [
+      { path: "id", message: "malformed id" },
+    ]);
   const targets = await resolveTargets(c.env, principal, {});
   const found = await mapLimit(targets, FANOUT_CONCURRENCY, (t) => aggregator(c.env, t.name).getLog(id));
   let entry = found.find((e) => e !== null) ?? null;

@@ -28,7 +28,10 @@ metricsRoutes.get("/metrics", async (c) => {
       return undefined;
     }
   });
-  const text = renderMetrics(all.filter((m): m is AggregatorMetrics => m !== undefined), errors);
+  const text = renderMetrics(
+    all.filter((m): m is AggregatorMetrics => m !== undefined),
+    errors,
+  );
   return c.body(text, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8", "cache-control": "no-store" });
 });
 
@@ -57,7 +60,8 @@ export function sumByService(list: AggregatorMetrics[]): AggregatorMetrics[] {
   const add = (a: Record<string, unknown>, b: Record<string, unknown>) => {
     for (const [k, v] of Object.entries(b)) {
       if (typeof v === "number") a[k] = ((a[k] as number) ?? 0) + v;
-      else if (typeof v === "object" && v !== null) add((a[k] ??= {}) as Record<string, unknown>, v as Record<string, unknown>);
+      else if (typeof v === "object" && v !== null)
+        add((a[k] ??= {}) as Record<string, unknown>, v as Record<string, unknown>);
     }
   };
   const by = new Map<string, AggregatorMetrics>();
@@ -72,37 +76,126 @@ export function sumByService(list: AggregatorMetrics[]): AggregatorMetrics[] {
 
 /** Renders the families; pure, so the format can be checked without a Worker. */
 export function renderMetrics(list: AggregatorMetrics[], scrapeErrors = 0): string {
-  const sorted = sumByService(list).sort((a, b) => a.service.localeCompare(b.service) || a.domain.localeCompare(b.domain));
-  const fam = (name: string, type: Family["type"], help: string, per: (m: AggregatorMetrics, base: Labels) => Family["samples"]): Family => ({
+  const sorted = sumByService(list).sort(
+    (a, b) => a.service.localeCompare(b.service) || a.domain.localeCompare(b.domain),
+  );
+  const fam = (
+    name: string,
+    type: Family["type"],
+    help: string,
+    per: (m: AggregatorMetrics, base: Labels) => Family["samples"],
+  ): Family => ({
     name,
     type,
     help,
     samples: sorted.flatMap((m) => per(m, { service: m.service, domain: m.domain })),
   });
-  const one = (pick: (m: AggregatorMetrics) => number) => (m: AggregatorMetrics, base: Labels) => [{ labels: base, value: pick(m) }];
+  const one = (pick: (m: AggregatorMetrics) => number) => (m: AggregatorMetrics, base: Labels) => [
+    { labels: base, value: pick(m) },
+  ];
   const families: Family[] = [
-    fam("logger_logs_received_total", "counter", "Log entries accepted and stored, by service, domain and level.", (m, base) =>
-      LEVEL_LABELS.map((level) => ({ labels: { ...base, level }, value: m.received[level] })),
+    fam(
+      "logger_logs_received_total",
+      "counter",
+      "Log entries accepted and stored, by service, domain and level.",
+      (m, base) => LEVEL_LABELS.map((level) => ({ labels: { ...base, level }, value: m.received[level] })),
     ),
-    fam("logger_logs_rejected_total", "counter", 'Log entries refused by validation, by the level they claimed ("unknown" when none was valid).', (m, base) =>
-      [...LEVEL_LABELS, "unknown" as const].map((level) => ({ labels: { ...base, level }, value: m.rejected[level] })),
+    fam(
+      "logger_logs_rejected_total",
+      "counter",
+      'Log entries refused by validation, by the level they claimed ("unknown" when none was valid).',
+      (m, base) =>
+        [...LEVEL_LABELS, "unknown" as const].map((level) => ({
+          labels: { ...base, level },
+          value: m.rejected[level],
+        })),
     ),
-    fam("logger_logs_duplicate_total", "counter", "Resubmitted ids answered as duplicates (idempotent retries).", one((m) => m.duplicates)),
-    fam("logger_logs_rate_limited_total", "counter", "Log entries refused with 429 by the per-service ingest limit.", one((m) => m.rate_limited)),
-    fam("logger_logs_flushed_total", "counter", "Log entries delivered to the data service or KV (successful flushes).", one((m) => m.flushed_total)),
-    fam("logger_flush_failed_total", "counter", "Flush attempts that failed and were retried with backoff.", one((m) => m.flush_failed_total)),
-    fam("logger_logs_dead_lettered_total", "counter", "Log entries the data service refused, moved to the dead-letter table.", one((m) => m.dead_lettered_total)),
-    fam("logger_outbox_pending", "gauge", "Log entries stored but not yet flushed (outbox backlog).", one((m) => m.pending)),
-    fam("logger_dead_letters", "gauge", "Log entries currently in the dead-letter table.", one((m) => m.dead_letters)),
-    fam("logger_tail_subscribers", "gauge", "Live tail WebSocket subscribers.", one((m) => m.tail_subscribers)),
-    fam("logger_tail_dropped_total", "counter", "Live tail frames dropped for slow subscribers.", one((m) => m.tail_dropped_total)),
-    fam("logger_patterns", "gauge", "Message patterns held in memory.", one((m) => m.patterns)),
-    fam("logger_patterns_evicted_total", "counter", "Patterns evicted by the per-aggregator cap.", one((m) => m.patterns_evicted_total)),
+    fam(
+      "logger_logs_duplicate_total",
+      "counter",
+      "Resubmitted ids answered as duplicates (idempotent retries).",
+      one((m) => m.duplicates),
+    ),
+    fam(
+      "logger_logs_rate_limited_total",
+      "counter",
+      "Log entries refused with 429 by the per-service ingest limit.",
+      one((m) => m.rate_limited),
+    ),
+    fam(
+      "logger_logs_flushed_total",
+      "counter",
+      "Log entries delivered to the data service or KV (successful flushes).",
+      one((m) => m.flushed_total),
+    ),
+    fam(
+      "logger_flush_failed_total",
+      "counter",
+      "Flush attempts that failed and were retried with backoff.",
+      one((m) => m.flush_failed_total),
+    ),
+    fam(
+      "logger_logs_dead_lettered_total",
+      "counter",
+      "Log entries the data service refused, moved to the dead-letter table.",
+      one((m) => m.dead_lettered_total),
+    ),
+    fam(
+      "logger_outbox_pending",
+      "gauge",
+      "Log entries stored but not yet flushed (outbox backlog).",
+      one((m) => m.pending),
+    ),
+    fam(
+      "logger_dead_letters",
+      "gauge",
+      "Log entries currently in the dead-letter table.",
+      one((m) => m.dead_letters),
+    ),
+    fam(
+      "logger_tail_subscribers",
+      "gauge",
+      "Live tail WebSocket subscribers.",
+      one((m) => m.tail_subscribers),
+    ),
+    fam(
+      "logger_tail_dropped_total",
+      "counter",
+      "Live tail frames dropped for slow subscribers.",
+      one((m) => m.tail_dropped_total),
+    ),
+    fam(
+      "logger_patterns",
+      "gauge",
+      "Message patterns held in memory.",
+      one((m) => m.patterns),
+    ),
+    fam(
+      "logger_patterns_evicted_total",
+      "counter",
+      "Patterns evicted by the per-aggregator cap.",
+      one((m) => m.patterns_evicted_total),
+    ),
   ];
   families.push(
-    { name: "logger_services", type: "gauge", help: "Domain/service pairs in this scrape.", samples: [{ labels: {}, value: sorted.length }] },
-    { name: "logger_aggregators", type: "gauge", help: "Aggregators (shards included) that answered this scrape.", samples: [{ labels: {}, value: list.length }] },
-    { name: "logger_scrape_errors", type: "gauge", help: "Aggregators that did not answer this scrape.", samples: [{ labels: {}, value: scrapeErrors }] },
+    {
+      name: "logger_services",
+      type: "gauge",
+      help: "Domain/service pairs in this scrape.",
+      samples: [{ labels: {}, value: sorted.length }],
+    },
+    {
+      name: "logger_aggregators",
+      type: "gauge",
+      help: "Aggregators (shards included) that answered this scrape.",
+      samples: [{ labels: {}, value: list.length }],
+    },
+    {
+      name: "logger_scrape_errors",
+      type: "gauge",
+      help: "Aggregators that did not answer this scrape.",
+      samples: [{ labels: {}, value: scrapeErrors }],
+    },
   );
   const lines: string[] = [];
   for (const f of families) {

@@ -8,7 +8,14 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { CheckInput } from "../schema/checks.js";
 import type { ErrorBody } from "../errors.js";
-import { AggregateQuery, AnalyzePatternsRequest, CustomAnalyticsQuery, PatternsAnalyticsQuery, SimilarPatternsQuery, SummaryQuery } from "../schema/analytics.js";
+import {
+  AggregateQuery,
+  AnalyzePatternsRequest,
+  CustomAnalyticsQuery,
+  PatternsAnalyticsQuery,
+  SimilarPatternsQuery,
+  SummaryQuery,
+} from "../schema/analytics.js";
 import {
   AggregateResponse,
   AnalyzePatternsResponse,
@@ -63,7 +70,10 @@ export const IngestResponseSchema = z.object({
   accepted: z.number().int().min(0),
   rejected: z.number().int().min(0),
   results: z.array(
-    z.union([z.object({ index: z.number().int(), id: z.string(), duplicate: z.literal(true).optional() }), z.object({ index: z.number().int(), error: ErrorObject })]),
+    z.union([
+      z.object({ index: z.number().int(), id: z.string(), duplicate: z.literal(true).optional() }),
+      z.object({ index: z.number().int(), error: ErrorObject }),
+    ]),
   ),
 });
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
@@ -90,32 +100,167 @@ interface Route {
 const BatchRequest = z.object({ logs: z.array(LogEntryInput).min(1).max(1000) });
 
 const ROUTES: Route[] = [
-  { method: "post", path: "/api/logs", scope: "ingest", summary: "Ingest one entry, or { logs: [...] }", body: z.union([LogEntryInput, BatchRequest]), ok: [202, IngestResponseSchema] },
-  { method: "post", path: "/api/logs/batch", scope: "ingest", summary: "Ingest up to 1000 entries / 1 MiB; valid entries are stored even when others fail", body: BatchRequest, ok: [202, IngestResponseSchema] },
-  { method: "post", path: "/v1/logs", scope: "ingest", summary: "OTLP/HTTP logs, JSON encoding (see README, OpenTelemetry)", body: OtlpLogsRequestDocument, ok: [200, OtlpLogsResponse] },
-  { method: "get", path: "/api/logs/search", scope: "read", summary: "Search logs (recent from the aggregators, older from the data service)", query: SearchQuery, ok: [200, SearchResponse] },
-  { method: "get", path: "/api/logs/{id}", scope: "read", summary: "One stored entry, hot or persisted", ok: [200, StoredLogEntry] },
-  { method: "delete", path: "/api/logs/cleanup", scope: "admin", summary: "Retention: delete logs older than a bound", query: CleanupQuery, ok: [200, CleanupResponse] },
-  { method: "get", path: "/api/logs/analytics/summary", scope: "read", summary: "Counts by level, service, category and time bucket", query: SummaryQuery, ok: [200, SummaryResponse] },
-  { method: "get", path: "/api/logs/aggregate", scope: "read", summary: "Counts grouped by fields and time bucket", query: AggregateQuery, ok: [200, AggregateResponse] },
-  { method: "post", path: "/api/logs/analytics/custom", scope: "read", summary: "Custom analytics query (never raw SQL)", body: CustomAnalyticsQuery, ok: [200, CustomAnalyticsResponse] },
-  { method: "get", path: "/api/logs/analytics/patterns", scope: "read", summary: "Patterns with frequencies and trends", query: PatternsAnalyticsQuery, ok: [200, PatternsAnalyticsResponse] },
-  { method: "post", path: "/api/logs/patterns/learn", scope: "admin", summary: "Teach named patterns", body: LearnPatternsRequest, ok: [200, LearnPatternsResponse] },
-  { method: "get", path: "/api/logs/patterns/similar", scope: "read", summary: "Patterns similar to a message or pattern", query: SimilarPatternsQuery, ok: [200, SimilarPatternsResponse] },
-  { method: "post", path: "/api/logs/analyze/patterns", scope: "read", summary: "Patterns with new/spiking flags", body: AnalyzePatternsRequest, ok: [200, AnalyzePatternsResponse] },
-  { method: "get", path: "/api/services", scope: "read", summary: "Known services/domains with last_seen and live counts" },
-  { method: "get", path: "/api/services/{service}/stats", scope: "read", summary: "Rolling per-level counters and series", query: StatsQuery },
-  { method: "get", path: "/api/services/{service}/error-rate", scope: "read", summary: "Error rate over a window: 200 when ok, 503 when breached", query: ErrorRateQuery },
-  { method: "get", path: "/api/tail", scope: "read", summary: "Live tail (WebSocket upgrade)", query: TailQuery, tokenQuery: true },
+  {
+    method: "post",
+    path: "/api/logs",
+    scope: "ingest",
+    summary: "Ingest one entry, or { logs: [...] }",
+    body: z.union([LogEntryInput, BatchRequest]),
+    ok: [202, IngestResponseSchema],
+  },
+  {
+    method: "post",
+    path: "/api/logs/batch",
+    scope: "ingest",
+    summary: "Ingest up to 1000 entries / 1 MiB; valid entries are stored even when others fail",
+    body: BatchRequest,
+    ok: [202, IngestResponseSchema],
+  },
+  {
+    method: "post",
+    path: "/v1/logs",
+    scope: "ingest",
+    summary: "OTLP/HTTP logs, JSON encoding (see README, OpenTelemetry)",
+    body: OtlpLogsRequestDocument,
+    ok: [200, OtlpLogsResponse],
+  },
+  {
+    method: "get",
+    path: "/api/logs/search",
+    scope: "read",
+    summary: "Search logs (recent from the aggregators, older from the data service)",
+    query: SearchQuery,
+    ok: [200, SearchResponse],
+  },
+  {
+    method: "get",
+    path: "/api/logs/{id}",
+    scope: "read",
+    summary: "One stored entry, hot or persisted",
+    ok: [200, StoredLogEntry],
+  },
+  {
+    method: "delete",
+    path: "/api/logs/cleanup",
+    scope: "admin",
+    summary: "Retention: delete logs older than a bound",
+    query: CleanupQuery,
+    ok: [200, CleanupResponse],
+  },
+  {
+    method: "get",
+    path: "/api/logs/analytics/summary",
+    scope: "read",
+    summary: "Counts by level, service, category and time bucket",
+    query: SummaryQuery,
+    ok: [200, SummaryResponse],
+  },
+  {
+    method: "get",
+    path: "/api/logs/aggregate",
+    scope: "read",
+    summary: "Counts grouped by fields and time bucket",
+    query: AggregateQuery,
+    ok: [200, AggregateResponse],
+  },
+  {
+    method: "post",
+    path: "/api/logs/analytics/custom",
+    scope: "read",
+    summary: "Custom analytics query (never raw SQL)",
+    body: CustomAnalyticsQuery,
+    ok: [200, CustomAnalyticsResponse],
+  },
+  {
+    method: "get",
+    path: "/api/logs/analytics/patterns",
+    scope: "read",
+    summary: "Patterns with frequencies and trends",
+    query: PatternsAnalyticsQuery,
+    ok: [200, PatternsAnalyticsResponse],
+  },
+  {
+    method: "post",
+    path: "/api/logs/patterns/learn",
+    scope: "admin",
+    summary: "Teach named patterns",
+    body: LearnPatternsRequest,
+    ok: [200, LearnPatternsResponse],
+  },
+  {
+    method: "get",
+    path: "/api/logs/patterns/similar",
+    scope: "read",
+    summary: "Patterns similar to a message or pattern",
+    query: SimilarPatternsQuery,
+    ok: [200, SimilarPatternsResponse],
+  },
+  {
+    method: "post",
+    path: "/api/logs/analyze/patterns",
+    scope: "read",
+    summary: "Patterns with new/spiking flags",
+    body: AnalyzePatternsRequest,
+    ok: [200, AnalyzePatternsResponse],
+  },
+  {
+    method: "get",
+    path: "/api/services",
+    scope: "read",
+    summary: "Known services/domains with last_seen and live counts",
+  },
+  {
+    method: "get",
+    path: "/api/services/{service}/stats",
+    scope: "read",
+    summary: "Rolling per-level counters and series",
+    query: StatsQuery,
+  },
+  {
+    method: "get",
+    path: "/api/services/{service}/error-rate",
+    scope: "read",
+    summary: "Error rate over a window: 200 when ok, 503 when breached",
+    query: ErrorRateQuery,
+  },
+  {
+    method: "get",
+    path: "/api/tail",
+    scope: "read",
+    summary: "Live tail (WebSocket upgrade)",
+    query: TailQuery,
+    tokenQuery: true,
+  },
   { method: "post", path: "/api/admin/flush", scope: "admin", summary: "Flush now to KV and the data service" },
-  { method: "get", path: "/api/admin/dead-letters", scope: "admin", summary: "Entries the data service refused for good" },
-  { method: "post", path: "/api/admin/dead-letters/replay", scope: "admin", summary: "Move dead letters back into the outbox" },
-  { method: "post", path: "/api/checks", scope: "admin", summary: "Store an error-rate check with a webhook", body: CheckInput },
+  {
+    method: "get",
+    path: "/api/admin/dead-letters",
+    scope: "admin",
+    summary: "Entries the data service refused for good",
+  },
+  {
+    method: "post",
+    path: "/api/admin/dead-letters/replay",
+    scope: "admin",
+    summary: "Move dead letters back into the outbox",
+  },
+  {
+    method: "post",
+    path: "/api/checks",
+    scope: "admin",
+    summary: "Store an error-rate check with a webhook",
+    body: CheckInput,
+  },
   { method: "get", path: "/api/checks", scope: "read", summary: "Stored checks with their state" },
   { method: "get", path: "/api/checks/{id}", scope: "read", summary: "One stored check" },
   { method: "delete", path: "/api/checks/{id}", scope: "admin", summary: "Delete a stored check" },
   { method: "get", path: "/metrics", scope: "read", summary: "Prometheus text format", ok: [200, "text"] },
-  { method: "get", path: "/health", scope: null, summary: "200 whenever the Worker runs; reports the data service, backlog and dead letters" },
+  {
+    method: "get",
+    path: "/health",
+    scope: null,
+    summary: "200 whenever the Worker runs; reports the data service, backlog and dead letters",
+  },
   { method: "get", path: "/openapi.json", scope: null, summary: "This document" },
   { method: "get", path: "/", scope: null, summary: "Live dashboard (asks for a read key)", ok: [200, "html"] },
 ];
@@ -133,8 +278,18 @@ function generate(entries: Map<z.ZodType, string>, io: "input" | "output"): Reco
     uri: (id) => `#/components/schemas/${id}`,
     override: (ctx) => {
       // Transforms have no JSON Schema of their own; say what they accept.
-      if (ctx.zodSchema === Timestamp) Object.assign(ctx.jsonSchema, { anyOf: [{ type: "integer", description: "ms since epoch (>= 1e11)" }, { type: "string", format: "date-time" }] });
-      if (ctx.zodSchema === Metadata) Object.assign(ctx.jsonSchema, { type: "object", description: "≤ 16 KiB serialised, depth ≤ 8; keys __proto__, constructor, prototype are refused" });
+      if (ctx.zodSchema === Timestamp)
+        Object.assign(ctx.jsonSchema, {
+          anyOf: [
+            { type: "integer", description: "ms since epoch (>= 1e11)" },
+            { type: "string", format: "date-time" },
+          ],
+        });
+      if (ctx.zodSchema === Metadata)
+        Object.assign(ctx.jsonSchema, {
+          type: "object",
+          description: "≤ 16 KiB serialised, depth ≤ 8; keys __proto__, constructor, prototype are refused",
+        });
     },
   }) as unknown as { schemas: Record<string, JsonSchema> };
   for (const schema of Object.values(out.schemas)) {
@@ -145,7 +300,8 @@ function generate(entries: Map<z.ZodType, string>, io: "input" | "output"): Reco
 }
 
 const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
-const operationId = (r: Route) => `${r.method}${r.path.replace(/[^A-Za-z0-9]+(.)?/g, (_, ch: string | undefined) => (ch ? ch.toUpperCase() : ""))}`;
+const operationId = (r: Route) =>
+  `${r.method}${r.path.replace(/[^A-Za-z0-9]+(.)?/g, (_, ch: string | undefined) => (ch ? ch.toUpperCase() : ""))}`;
 
 export function buildOpenApiDocument(): Record<string, unknown> {
   // Shared schemas keep readable names; a route's own query/body/response is named after it.
@@ -171,11 +327,15 @@ export function buildOpenApiDocument(): Record<string, unknown> {
   }
   const schemas = { ...generate(inputs, "input"), ...generate(outputs, "output") };
 
-  const errorResponse = (description: string) => ({ description, content: { "application/json": { schema: ref("Error") } } });
+  const errorResponse = (description: string) => ({
+    description,
+    content: { "application/json": { schema: ref("Error") } },
+  });
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of ROUTES) {
     const parameters: unknown[] = [];
-    for (const m of r.path.matchAll(/\{(\w+)\}/g)) parameters.push({ name: m[1], in: "path", required: true, schema: { type: "string" } });
+    for (const m of r.path.matchAll(/\{(\w+)\}/g))
+      parameters.push({ name: m[1], in: "path", required: true, schema: { type: "string" } });
     if (r.query) {
       // Query parameters are the properties of the query schema, each described by it.
       const qs = schemas[inputs.get(r.query)!];
@@ -186,11 +346,15 @@ export function buildOpenApiDocument(): Record<string, unknown> {
     }
     const responses: Record<string, unknown> = {};
     const [status, ok] = r.ok ?? [200, undefined];
-    if (ok === "text") responses[status] = { description: "OK", content: { "text/plain": { schema: { type: "string" } } } };
-    else if (ok === "html") responses[status] = { description: "OK", content: { "text/html": { schema: { type: "string" } } } };
-    else if (ok) responses[status] = { description: "OK", content: { "application/json": { schema: ref(outputs.get(ok)!) } } };
+    if (ok === "text")
+      responses[status] = { description: "OK", content: { "text/plain": { schema: { type: "string" } } } };
+    else if (ok === "html")
+      responses[status] = { description: "OK", content: { "text/html": { schema: { type: "string" } } } };
+    else if (ok)
+      responses[status] = { description: "OK", content: { "application/json": { schema: ref(outputs.get(ok)!) } } };
     else responses[status] = { description: "OK", content: { "application/json": { schema: { type: "object" } } } };
-    if (r.body || r.query) responses["400"] = errorResponse("invalid_request or invalid_json; details name each failing path");
+    if (r.body || r.query)
+      responses["400"] = errorResponse("invalid_request or invalid_json; details name each failing path");
     if (r.scope) {
       responses["401"] = errorResponse("missing or unknown key");
       responses["403"] = errorResponse(`the key lacks the "${r.scope}" scope or may not touch the service`);
@@ -201,10 +365,15 @@ export function buildOpenApiDocument(): Record<string, unknown> {
     }
     responses["500"] = errorResponse("invalid_config or internal");
     const op: Record<string, unknown> = { operationId: operationId(r), summary: r.summary, responses };
-    op.security = !r.scope ? [] : r.tokenQuery ? [{ bearer: [] }, { apiKey: [] }, { token: [] }] : [{ bearer: [] }, { apiKey: [] }];
+    op.security = !r.scope
+      ? []
+      : r.tokenQuery
+        ? [{ bearer: [] }, { apiKey: [] }, { token: [] }]
+        : [{ bearer: [] }, { apiKey: [] }];
     if (r.scope) op["x-scope"] = r.scope;
     if (parameters.length > 0) op.parameters = parameters;
-    if (r.body) op.requestBody = { required: true, content: { "application/json": { schema: ref(inputs.get(r.body)!) } } };
+    if (r.body)
+      op.requestBody = { required: true, content: { "application/json": { schema: ref(inputs.get(r.body)!) } } };
     (paths[r.path] ??= {})[r.method] = op;
   }
 
@@ -213,16 +382,26 @@ export function buildOpenApiDocument(): Record<string, unknown> {
     info: {
       title: "edge-logger",
       version: "0.1.0",
-      description: "Log ingest, search, live counters, patterns and tail on Cloudflare Workers. Errors are always { error: { code, message, details } }.",
+      description:
+        "Log ingest, search, live counters, patterns and tail on Cloudflare Workers. Errors are always { error: { code, message, details } }.",
     },
     servers: [{ url: "/" }],
     security: [{ bearer: [] }, { apiKey: [] }],
     components: {
       schemas,
       securitySchemes: {
-        bearer: { type: "http", scheme: "bearer", description: "Authorization: Bearer <key> (scopes ingest, read, admin)" },
+        bearer: {
+          type: "http",
+          scheme: "bearer",
+          description: "Authorization: Bearer <key> (scopes ingest, read, admin)",
+        },
         apiKey: { type: "apiKey", in: "header", name: "X-API-Key" },
-        token: { type: "apiKey", in: "query", name: "token", description: "read key for browsers and WebSocket clients" },
+        token: {
+          type: "apiKey",
+          in: "query",
+          name: "token",
+          description: "read key for browsers and WebSocket clients",
+        },
       },
     },
     paths,

@@ -13,7 +13,13 @@
 import { Hono } from "hono";
 import { countOtlpRecords, mapOtlpLogs, type RejectedRecord } from "../core/otlp-mapping.js";
 import { ApiError, invalidRequest } from "../errors.js";
-import { jsonDepthExceeds, MAX_OTLP_JSON_DEPTH, MAX_OTLP_RECORDS, OtlpLogsRequest, type OtlpLogsResponse } from "../schema/otlp.js";
+import {
+  jsonDepthExceeds,
+  MAX_OTLP_JSON_DEPTH,
+  MAX_OTLP_RECORDS,
+  OtlpLogsRequest,
+  type OtlpLogsResponse,
+} from "../schema/otlp.js";
 import { MAX_BODY_BYTES, readJsonBody } from "./body.js";
 import { type AppEnv, requireKey } from "./context.js";
 import { ingestEntries } from "./ingest.js";
@@ -37,13 +43,22 @@ otlpRoutes.post("/v1/logs", async (c) => {
   if (!parsed.success) throw invalidRequest(parsed.error);
   const total = countOtlpRecords(parsed.data);
   if (total > MAX_OTLP_RECORDS) {
-    throw new ApiError("payload_too_large", 413, `a request holds at most ${MAX_OTLP_RECORDS} log records (got ${total}); lower the exporter's batch size`);
+    throw new ApiError(
+      "payload_too_large",
+      413,
+      `a request holds at most ${MAX_OTLP_RECORDS} log records (got ${total}); lower the exporter's batch size`,
+    );
   }
 
   const mapping = mapOtlpLogs(parsed.data);
   const rejected: RejectedRecord[] = [...mapping.rejected];
   if (mapping.entries.length > 0) {
-    const [reply] = await ingestEntries(c.env, principal, mapping.entries.map((m) => m.entry), "record");
+    const [reply] = await ingestEntries(
+      c.env,
+      principal,
+      mapping.entries.map((m) => m.entry),
+      "record",
+    );
     let unavailable = 0;
     let limited = 0;
     let forbidden = 0;
@@ -59,18 +74,34 @@ otlpRoutes.post("/v1/logs", async (c) => {
     }
     if (limited > 0) {
       // Retryable too (the exporters retry 429 after Retry-After); same ids, so idempotent.
-      throw new ApiError("rate_limited", 429, `${limited} of ${total} records are over the service's ingest rate limit; retry later`, undefined, {
-        "Retry-After": RETRY_AFTER_S,
-      });
+      throw new ApiError(
+        "rate_limited",
+        429,
+        `${limited} of ${total} records are over the service's ingest rate limit; retry later`,
+        undefined,
+        {
+          "Retry-After": RETRY_AFTER_S,
+        },
+      );
     }
     if (unavailable > 0) {
       // The exporter retries the whole request; stored records come back with the same ids.
-      throw new ApiError("upstream_unavailable", 503, `storage is unavailable for ${unavailable} of ${total} records; retry`, undefined, {
-        "Retry-After": RETRY_AFTER_S,
-      });
+      throw new ApiError(
+        "upstream_unavailable",
+        503,
+        `storage is unavailable for ${unavailable} of ${total} records; retry`,
+        undefined,
+        {
+          "Retry-After": RETRY_AFTER_S,
+        },
+      );
     }
     if (forbidden === total) {
-      throw new ApiError("forbidden", 403, `this key may not write to the service these records name ("${String(mapping.entries[0].entry.service)}")`);
+      throw new ApiError(
+        "forbidden",
+        403,
+        `this key may not write to the service these records name ("${String(mapping.entries[0].entry.service)}")`,
+      );
     }
   }
 
@@ -100,15 +131,27 @@ function comparePaths(a: string, b: string): number {
 function decoded(req: Request): Request {
   const mime = req.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase();
   if (mime === "application/x-protobuf" || mime === "application/protobuf") {
-    throw new ApiError("unsupported_media_type", 415, "only the OTLP/HTTP JSON encoding is supported: configure the exporter with protocol http/json (Content-Type: application/json)");
+    throw new ApiError(
+      "unsupported_media_type",
+      415,
+      "only the OTLP/HTTP JSON encoding is supported: configure the exporter with protocol http/json (Content-Type: application/json)",
+    );
   }
   const encoding = req.headers.get("content-encoding")?.trim().toLowerCase();
   if (!encoding || encoding === "identity") return req;
   if (encoding !== "gzip" || !req.body) {
-    throw new ApiError("unsupported_media_type", 415, `Content-Encoding "${encoding.slice(0, 32)}" is not supported (use gzip or none)`);
+    throw new ApiError(
+      "unsupported_media_type",
+      415,
+      `Content-Encoding "${encoding.slice(0, 32)}" is not supported (use gzip or none)`,
+    );
   }
   const headers = new Headers(req.headers);
   headers.delete("content-encoding");
   headers.delete("content-length");
-  return new Request(req.url, { method: req.method, headers, body: req.body.pipeThrough(new DecompressionStream("gzip")) });
+  return new Request(req.url, {
+    method: req.method,
+    headers,
+    body: req.body.pipeThrough(new DecompressionStream("gzip")),
+  });
 }

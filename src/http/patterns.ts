@@ -29,8 +29,15 @@ import { expandShards, FANOUT_CONCURRENCY, knownServices, resolveTargets } from 
 
 export const patternRoutes = new Hono<AppEnv>();
 
-
-async function livePatterns(c: AppContext, principal: Principal, services: string[] | undefined, start: number, end: number, bucketMs: number, withTrend: boolean): Promise<Pattern[]> {
+async function livePatterns(
+  c: AppContext,
+  principal: Principal,
+  services: string[] | undefined,
+  start: number,
+  end: number,
+  bucketMs: number,
+  withTrend: boolean,
+): Promise<Pattern[]> {
   const targets = await resolveTargets(c.env, principal, { services });
   const lists = await mapLimit(targets, FANOUT_CONCURRENCY, (t) =>
     aggregator(c.env, t.name).patterns({ start, end, bucketMs, minFrequency: 1, limit: 1000, withTrend }),
@@ -40,9 +47,15 @@ async function livePatterns(c: AppContext, principal: Principal, services: strin
 
 async function relayToDataService(c: AppContext, method: string, path: string, body?: unknown): Promise<Response> {
   const client = DataServiceClient.fromEnv(c.get("config"), c.env);
-  if (!client) throw new ApiError("invalid_request", 400, "ranges older than 24 h need a data service (KV-only phase)", [{ path: "start_time", message: "out of the live range" }]);
+  if (!client)
+    throw new ApiError("invalid_request", 400, "ranges older than 24 h need a data service (KV-only phase)", [
+      { path: "start_time", message: "out of the live range" },
+    ]);
   const res = await client.forward(method, path, body);
-  return new Response(await res.text(), { status: res.status >= 500 ? 502 : res.status, headers: { "content-type": "application/json" } });
+  return new Response(await res.text(), {
+    status: res.status >= 500 ? 502 : res.status,
+    headers: { "content-type": "application/json" },
+  });
 }
 
 patternRoutes.get("/api/logs/analytics/patterns", async (c) => {
@@ -102,14 +115,20 @@ patternRoutes.post("/api/logs/analyze/patterns", async (c) => {
   const end = r.end_time ?? Date.now();
   const start = end - r.time_range;
   if (start < Date.now() - DAY_MS - 60_000) {
-    const body = r.services || !principal.key.services ? raw : { ...(raw as object), services: [...principal.key.services] };
+    const body =
+      r.services || !principal.key.services ? raw : { ...(raw as object), services: [...principal.key.services] };
     return relayToDataService(c, "POST", "/api/logs/analyze/patterns", body);
   }
   const bucketMs = Math.ceil(r.time_range / r.buckets);
   const merged = await livePatterns(c, principal, r.services, start, end, bucketMs, true);
   const newSince = end - ANALYZE_RULES.new_fraction * r.time_range;
   const analyzed = merged
-    .map((p) => ({ ...p, trend: p.trend ?? [], new: p.first_seen >= newSince, spiking: isSpiking((p.trend ?? []).map((t) => t.count)) }))
+    .map((p) => ({
+      ...p,
+      trend: p.trend ?? [],
+      new: p.first_seen >= newSince,
+      spiking: isSpiking((p.trend ?? []).map((t) => t.count)),
+    }))
     // A new error pattern is reported however rare: one occurrence of a new failure matters.
     .filter((p) => p.frequency >= r.min_frequency || (p.new && p.type === "error"))
     .sort((a, b) => Number(b.new || b.spiking) - Number(a.new || a.spiking) || b.frequency - a.frequency)
@@ -128,14 +147,21 @@ patternRoutes.post("/api/logs/patterns/learn", async (c) => {
   if (!parsed.success) throw invalidRequest(parsed.error, "");
   const current = new Map((await loadLearned(c.env)).map((p) => [p.id, p]));
   const learned: LearnedPattern[] = parsed.data.patterns.map((p) => {
-    const l: LearnedPattern = { id: p.id ?? derivePatternId(p.pattern), pattern: p.pattern, type: p.type, severity: p.severity };
+    const l: LearnedPattern = {
+      id: p.id ?? derivePatternId(p.pattern),
+      pattern: p.pattern,
+      type: p.type,
+      severity: p.severity,
+    };
     if (p.name) l.name = p.name;
     if (p.category) l.category = p.category;
     return l;
   });
   for (const l of learned) current.set(l.id, l);
   if (current.size > MAX_LEARNED_PATTERNS) {
-    throw new ApiError("invalid_request", 400, `at most ${MAX_LEARNED_PATTERNS} learned patterns per deployment`, [{ path: "patterns", message: "too many learned patterns" }]);
+    throw new ApiError("invalid_request", 400, `at most ${MAX_LEARNED_PATTERNS} learned patterns per deployment`, [
+      { path: "patterns", message: "too many learned patterns" },
+    ]);
   }
   const all = [...current.values()];
   await c.env.LOGS_KV.put(LEARNED_KEY, JSON.stringify(all));
@@ -143,8 +169,15 @@ patternRoutes.post("/api/logs/patterns/learn", async (c) => {
   await mapLimit(targets, FANOUT_CONCURRENCY, (t) => aggregator(c.env, t.name).setLearnedPatterns(all));
   const client = DataServiceClient.fromEnv(c.get("config"), c.env);
   if (client) {
-    const res = await client.forward("POST", "/api/logs/patterns/learn", { patterns: parsed.data.patterns.map((p, i) => ({ ...p, id: learned[i].id })) });
-    if (!res.ok) throw new ApiError("upstream_unavailable", 502, `learned patterns are live, but the data service refused them: HTTP ${res.status}`);
+    const res = await client.forward("POST", "/api/logs/patterns/learn", {
+      patterns: parsed.data.patterns.map((p, i) => ({ ...p, id: learned[i].id })),
+    });
+    if (!res.ok)
+      throw new ApiError(
+        "upstream_unavailable",
+        502,
+        `learned patterns are live, but the data service refused them: HTTP ${res.status}`,
+      );
   }
   return c.json({ learned: learned.length, total: all.length, patterns: learned });
 });

@@ -23,10 +23,19 @@ serviceRoutes.get("/api/services", async (c) => {
   const targets = await resolveTargets(c.env, principal, {});
   const snaps = await mapLimit(targets, FANOUT_CONCURRENCY, (t) => aggregator(c.env, t.name).stats(MINUTE_MS, "1m"));
   // one row per domain/service, its shards summed
-  const rows = new Map<string, { service: string; domain: string; first_seen: number; last_seen: number; counts: Windows }>();
+  const rows = new Map<
+    string,
+    { service: string; domain: string; first_seen: number; last_seen: number; counts: Windows }
+  >();
   targets.forEach((t, i) => {
     const key = `${t.domain}/${t.service}`;
-    const row = rows.get(key) ?? { service: t.service, domain: t.domain, first_seen: t.first_seen, last_seen: t.last_seen, counts: emptyWindows() };
+    const row = rows.get(key) ?? {
+      service: t.service,
+      domain: t.domain,
+      first_seen: t.first_seen,
+      last_seen: t.last_seen,
+      counts: emptyWindows(),
+    };
     row.counts = addWindows(row.counts, snaps[i].windows);
     rows.set(key, row);
   });
@@ -35,7 +44,13 @@ serviceRoutes.get("/api/services", async (c) => {
 
 type Windows = StatsSnapshot["windows"];
 const WINDOW_NAMES = ["1m", "5m", "15m", "1h", "24h"] as const;
-const emptyWindows = (): Windows => ({ "1m": emptyCounts(), "5m": emptyCounts(), "15m": emptyCounts(), "1h": emptyCounts(), "24h": emptyCounts() });
+const emptyWindows = (): Windows => ({
+  "1m": emptyCounts(),
+  "5m": emptyCounts(),
+  "15m": emptyCounts(),
+  "1h": emptyCounts(),
+  "24h": emptyCounts(),
+});
 function addWindows(a: Windows, b: Windows): Windows {
   const out = emptyWindows();
   for (const w of WINDOW_NAMES) out[w] = addCounts(a[w], b[w]);
@@ -43,11 +58,16 @@ function addWindows(a: Windows, b: Windows): Windows {
 }
 
 /** The aggregators of one service: the given domain, or every domain the registry knows. */
-async function serviceTargets(c: AppContext, domain: string | undefined): Promise<{ service: string; names: string[]; domains: string[] }> {
+async function serviceTargets(
+  c: AppContext,
+  domain: string | undefined,
+): Promise<{ service: string; names: string[]; domains: string[] }> {
   const principal = await requireKey(c, "read");
   const service = c.req.param("service") ?? "";
   if (!SERVICE_NAME_RE.test(service)) {
-    throw new ApiError("invalid_request", 400, "service: must be 1-128 characters of [A-Za-z0-9._-]", [{ path: "service", message: "malformed service name" }]);
+    throw new ApiError("invalid_request", 400, "service: must be 1-128 characters of [A-Za-z0-9._-]", [
+      { path: "service", message: "malformed service name" },
+    ]);
   }
   principal.assertService(service);
   let domains: string[];
@@ -81,8 +101,13 @@ serviceRoutes.get("/api/services/:service/stats", async (c) => {
   const q = parseQuery(c, StatsQuery);
   const { service, names, domains } = await serviceTargets(c, q.domain);
   const resolution = q.resolution ?? "1m";
-  const windowMs = Math.min(q.window ?? (resolution === "1s" ? 5 * MINUTE_MS : HOUR_MS), resolution === "1s" ? 5 * MINUTE_MS : 24 * HOUR_MS);
-  const snaps: StatsSnapshot[] = await mapLimit(names, FANOUT_CONCURRENCY, (n) => aggregator(c.env, n).stats(windowMs, resolution));
+  const windowMs = Math.min(
+    q.window ?? (resolution === "1s" ? 5 * MINUTE_MS : HOUR_MS),
+    resolution === "1s" ? 5 * MINUTE_MS : 24 * HOUR_MS,
+  );
+  const snaps: StatsSnapshot[] = await mapLimit(names, FANOUT_CONCURRENCY, (n) =>
+    aggregator(c.env, n).stats(windowMs, resolution),
+  );
   const windows = snaps.reduce((acc, s) => addWindows(acc, s.windows), emptyWindows());
   return c.json({
     service,
@@ -98,7 +123,18 @@ serviceRoutes.get("/api/services/:service/error-rate", async (c) => {
   const q = parseQuery(c, ErrorRateQuery);
   const { service, names, domains } = await serviceTargets(c, q.domain);
   const windowMs = q.window ?? 5 * MINUTE_MS;
-  const counts = (await mapLimit(names, FANOUT_CONCURRENCY, (n) => aggregator(c.env, n).counts(windowMs))).reduce(addCounts, emptyCounts());
+  const counts = (await mapLimit(names, FANOUT_CONCURRENCY, (n) => aggregator(c.env, n).counts(windowMs))).reduce(
+    addCounts,
+    emptyCounts(),
+  );
   const result = evaluateErrorRate(counts, q.threshold ?? 0.05, q.min_events ?? 20);
-  return c.json({ service, domain: domains.length === 1 ? domains[0] : "*", window: q.window === undefined ? "5m" : c.req.query("window"), ...result }, result.ok ? 200 : 503);
+  return c.json(
+    {
+      service,
+      domain: domains.length === 1 ? domains[0] : "*",
+      window: q.window === undefined ? "5m" : c.req.query("window"),
+      ...result,
+    },
+    result.ok ? 200 : 503,
+  );
 });

@@ -6,7 +6,14 @@ import { Hono } from "hono";
 import { ApiError } from "../errors.js";
 import { DEFAULT_DOMAIN, LEVELS, type Level, SERVICE_NAME_RE } from "../schema/log-entry.js";
 import { shardNames } from "../core/sharding.js";
-import { decodeTailCursor, encodeTailCursor, type TailCursor, type TailFilter, TailQuery, type TailSubscription } from "../schema/tail.js";
+import {
+  decodeTailCursor,
+  encodeTailCursor,
+  type TailCursor,
+  type TailFilter,
+  TailQuery,
+  type TailSubscription,
+} from "../schema/tail.js";
 import { type AppContext, type AppEnv, parseQuery, requireKey } from "./context.js";
 import { knownServices } from "./targets.js";
 
@@ -26,8 +33,16 @@ function socketError(err: ApiError): Response {
 
 function list(value: string | undefined, path: string, check: (s: string) => boolean): string[] | undefined {
   if (value === undefined) return undefined;
-  const items = [...new Set(value.split(",").map((s) => s.trim()).filter(Boolean))];
-  if (items.length === 0 || !items.every(check)) throw new ApiError("invalid_request", 400, `${path}: invalid value`, [{ path, message: "invalid value" }]);
+  const items = [
+    ...new Set(
+      value
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  ];
+  if (items.length === 0 || !items.every(check))
+    throw new ApiError("invalid_request", 400, `${path}: invalid value`, [{ path, message: "invalid value" }]);
   return items;
 }
 
@@ -59,17 +74,31 @@ async function plan(c: AppContext): Promise<TailPlan> {
     targets = visible.flatMap((k) => shardNames(c.get("config"), k.domain, k.service));
   }
   if (targets.length > MAX_TAIL_FANIN) {
-    throw new ApiError("invalid_request", 400, `service: a tail spans at most ${MAX_TAIL_FANIN} services; name them with service=`, [{ path: "service", message: "too many services" }]);
+    throw new ApiError(
+      "invalid_request",
+      400,
+      `service: a tail spans at most ${MAX_TAIL_FANIN} services; name them with service=`,
+      [{ path: "service", message: "too many services" }],
+    );
   }
 
   let cursor: TailCursor = {};
   if (q.since !== undefined) {
     if (/^\d{1,15}$/.test(q.since)) {
-      if (targets.length !== 1) throw new ApiError("invalid_request", 400, "since: a numeric since needs exactly one unsharded service; use a cursor", [{ path: "since", message: "ambiguous" }]);
+      if (targets.length !== 1)
+        throw new ApiError(
+          "invalid_request",
+          400,
+          "since: a numeric since needs exactly one unsharded service; use a cursor",
+          [{ path: "since", message: "ambiguous" }],
+        );
       cursor = { [targets[0]]: Number(q.since) };
     } else {
       const decoded = decodeTailCursor(q.since);
-      if (!decoded) throw new ApiError("invalid_request", 400, "since: not a sequence number or tail cursor", [{ path: "since", message: "malformed" }]);
+      if (!decoded)
+        throw new ApiError("invalid_request", 400, "since: not a sequence number or tail cursor", [
+          { path: "since", message: "malformed" },
+        ]);
       cursor = decoded;
     }
   }
@@ -96,7 +125,10 @@ tailRoutes.get("/api/tail", async (c) => {
     if (err instanceof ApiError) return socketError(err);
     throw err;
   }
-  const sub = (name: string): TailSubscription => ({ filter: p.filter, ...(p.cursor[name] !== undefined ? { since: p.cursor[name] } : {}) });
+  const sub = (name: string): TailSubscription => ({
+    filter: p.filter,
+    ...(p.cursor[name] !== undefined ? { since: p.cursor[name] } : {}),
+  });
   if (p.targets.length === 1) return subscribe(c, p.targets[0], sub(p.targets[0]));
 
   // Fan-in: one upstream socket per aggregator, frames re-sent with the merged cursor.
@@ -139,7 +171,8 @@ tailRoutes.get("/api/tail", async (c) => {
     ws.addEventListener("message", (e) => {
       if (typeof e.data !== "string" || e.data === "pong") return;
       const frame = JSON.parse(e.data) as { type: string; cursor?: string };
-      if ((frame.type === "logs" || frame.type === "ready") && frame.cursor) Object.assign(cursor, decodeTailCursor(frame.cursor));
+      if ((frame.type === "logs" || frame.type === "ready") && frame.cursor)
+        Object.assign(cursor, decodeTailCursor(frame.cursor));
       try {
         // one "ready" for the client, once every aggregator has said where it stands
         if (frame.type === "ready") {

@@ -32,7 +32,11 @@ export const DEFAULT_RANGE_MS = 86_400_000;
 export const MAX_TREND_BUCKETS = 1000;
 
 /** `[start, end]` (inclusive, ms) with defaults: end = now, start = end - DEFAULT_RANGE_MS. */
-export function resolveRange(q: { start_time?: number; end_time?: number }, nowMs: number, defaultSpanMs = DEFAULT_RANGE_MS): { start: number; end: number } {
+export function resolveRange(
+  q: { start_time?: number; end_time?: number },
+  nowMs: number,
+  defaultSpanMs = DEFAULT_RANGE_MS,
+): { start: number; end: number } {
   const end = q.end_time ?? nowMs;
   const start = q.start_time ?? end - defaultSpanMs;
   return { start, end };
@@ -44,9 +48,15 @@ export function autoBucket(spanMs: number, maxBuckets = 100): TimeBucket {
   return "1d";
 }
 
-
 const ServiceList = commaList(z.string().regex(SERVICE_NAME_RE), "service name");
-const DomainList = commaList(z.string().min(1).max(253).transform((d) => d.toLowerCase()), "domain");
+const DomainList = commaList(
+  z
+    .string()
+    .min(1)
+    .max(253)
+    .transform((d) => d.toLowerCase()),
+  "domain",
+);
 const LevelList = commaList(z.enum(LEVELS), "level (error, warn, info, debug)");
 
 /** A non-negative integer given as a query-string value. */
@@ -62,7 +72,8 @@ const startBeforeEnd = {
   message: "start_time must not be after end_time",
   path: ["start_time"],
 };
-const rangeOk = (q: { start_time?: number; end_time?: number }) => q.start_time === undefined || q.end_time === undefined || q.start_time <= q.end_time;
+const rangeOk = (q: { start_time?: number; end_time?: number }) =>
+  q.start_time === undefined || q.end_time === undefined || q.start_time <= q.end_time;
 
 // ---------------------------------------------------------------------------------------------
 // GET /api/logs/aggregate
@@ -73,7 +84,11 @@ const rangeOk = (q: { start_time?: number; end_time?: number }) => q.start_time 
  */
 export const AggregateQuery = z
   .object({
-    group_by: commaList(z.enum(AGGREGATE_GROUP_FIELDS), "group_by field (service, domain, level, category, pattern_id)", 5).optional(),
+    group_by: commaList(
+      z.enum(AGGREGATE_GROUP_FIELDS),
+      "group_by field (service, domain, level, category, pattern_id)",
+      5,
+    ).optional(),
     time_bucket: TimeBucket.optional(),
     start_time: QueryTime.optional(),
     end_time: QueryTime.optional(),
@@ -123,7 +138,11 @@ export type PatternsAnalyticsQuery = z.output<typeof PatternsAnalyticsQuery>;
 
 export const SimilarPatternsQuery = z
   .object({
-    message: z.string().min(1).max(32 * 1024).optional(),
+    message: z
+      .string()
+      .min(1)
+      .max(32 * 1024)
+      .optional(),
     pattern_id: z.string().min(1).max(64).optional(),
     limit: Limit.optional(),
     /** candidates below this similarity are left out; default 0.3 */
@@ -156,8 +175,18 @@ export const AnalyzePatternsRequest = z
         return ms;
       })
       .default(86_400_000),
-    services: z.array(z.string({ error: "must be a string" }).regex(SERVICE_NAME_RE, "must be 1-128 characters of [A-Za-z0-9._-]")).min(1).max(100).optional(),
-    min_frequency: z.number({ error: "must be an integer >= 0" }).int("must be an integer >= 0").min(0, "must be an integer >= 0").default(1),
+    services: z
+      .array(
+        z.string({ error: "must be a string" }).regex(SERVICE_NAME_RE, "must be 1-128 characters of [A-Za-z0-9._-]"),
+      )
+      .min(1)
+      .max(100)
+      .optional(),
+    min_frequency: z
+      .number({ error: "must be an integer >= 0" })
+      .int("must be an integer >= 0")
+      .min(0, "must be an integer >= 0")
+      .default(1),
     /** end of the analysed range (ms or ISO); default now. The range is [end - time_range, end). */
     end_time: z
       .unknown()
@@ -171,8 +200,18 @@ export const AnalyzePatternsRequest = z
       })
       .optional(),
     /** how many equal buckets the range is cut into for trends and the spike rule */
-    buckets: z.number({ error: "must be an integer 4-100" }).int("must be an integer 4-100").min(4, "must be an integer 4-100").max(100, "must be an integer 4-100").default(12),
-    limit: z.number({ error: "must be an integer 1-1000" }).int("must be an integer 1-1000").min(1, "must be an integer 1-1000").max(1000, "must be an integer 1-1000").default(100),
+    buckets: z
+      .number({ error: "must be an integer 4-100" })
+      .int("must be an integer 4-100")
+      .min(4, "must be an integer 4-100")
+      .max(100, "must be an integer 4-100")
+      .default(12),
+    limit: z
+      .number({ error: "must be an integer 1-1000" })
+      .int("must be an integer 1-1000")
+      .min(1, "must be an integer 1-1000")
+      .max(1000, "must be an integer 1-1000")
+      .default(100),
   })
   .strict();
 export type AnalyzePatternsRequest = z.output<typeof AnalyzePatternsRequest>;
@@ -185,7 +224,10 @@ export type AnalyzePatternsRequest = z.output<typeof AnalyzePatternsRequest>;
  */
 export const ANALYZE_RULES = { new_fraction: 0.25, spike_factor: 3, spike_min_count: 5 } as const;
 
-export function isSpiking(trendCounts: number[], rules: { spike_factor: number; spike_min_count: number } = ANALYZE_RULES): boolean {
+export function isSpiking(
+  trendCounts: number[],
+  rules: { spike_factor: number; spike_min_count: number } = ANALYZE_RULES,
+): boolean {
   if (trendCounts.length < 2) return false;
   const last = trendCounts[trendCounts.length - 1]!;
   const earlier = trendCounts.slice(0, -1);
@@ -219,13 +261,30 @@ export const FILTER_OPS = ["eq", "neq", "in", "gt", "gte", "lt", "lte", "contain
 export type FilterOp = (typeof FILTER_OPS)[number];
 
 /** Fields a custom query may group by (free text `message`, `id` and raw times are left out). */
-export const CUSTOM_GROUP_FIELDS = ["service", "domain", "level", "category", "priority", "pattern_id", "user_id", "session_id", "request_id"] as const;
+export const CUSTOM_GROUP_FIELDS = [
+  "service",
+  "domain",
+  "level",
+  "category",
+  "priority",
+  "pattern_id",
+  "user_id",
+  "session_id",
+  "request_id",
+] as const;
 export type CustomGroupField = (typeof CUSTOM_GROUP_FIELDS)[number];
 
 export const METRIC_OPS = ["count", "count_distinct", "min", "max", "avg"] as const;
 export type MetricOp = (typeof METRIC_OPS)[number];
 
-export const CUSTOM_LIMITS = { filters: 50, inValues: 100, groupBy: 5, metrics: 20, orderBy: 5, valueChars: 1024 } as const;
+export const CUSTOM_LIMITS = {
+  filters: 50,
+  inValues: 100,
+  groupBy: 5,
+  metrics: 20,
+  orderBy: 5,
+  valueChars: 1024,
+} as const;
 
 export type FilterValue = string | number | null;
 export interface CustomFilter {
@@ -254,10 +313,15 @@ function scalarFor(field: FilterField, value: unknown): string | number | { erro
       const t = parseTimestamp(value);
       return typeof t === "string" ? { error: t } : t;
     }
-    return { error: TIME_FIELDS.has(field) ? `must be milliseconds since epoch or an ISO-8601 string for ${field}` : `must be a number for ${field}` };
+    return {
+      error: TIME_FIELDS.has(field)
+        ? `must be milliseconds since epoch or an ISO-8601 string for ${field}`
+        : `must be a number for ${field}`,
+    };
   }
   if (typeof value !== "string") return { error: `must be a string for ${field}` };
-  if (value.length > CUSTOM_LIMITS.valueChars) return { error: `must be at most ${CUSTOM_LIMITS.valueChars} characters` };
+  if (value.length > CUSTOM_LIMITS.valueChars)
+    return { error: `must be at most ${CUSTOM_LIMITS.valueChars} characters` };
   return value;
 }
 
@@ -302,8 +366,10 @@ export const CustomFilterSchema = z
       case "contains":
       case "prefix": {
         if (NUMERIC_FIELDS.has(f.field)) return fail("op", `${f.op} applies to text fields, not ${f.field}`);
-        if (typeof f.value !== "string" || f.value.length === 0) return fail("value", `must be a non-empty string for ${f.op}`);
-        if (f.value.length > CUSTOM_LIMITS.valueChars) return fail("value", `must be at most ${CUSTOM_LIMITS.valueChars} characters`);
+        if (typeof f.value !== "string" || f.value.length === 0)
+          return fail("value", `must be a non-empty string for ${f.op}`);
+        if (f.value.length > CUSTOM_LIMITS.valueChars)
+          return fail("value", `must be at most ${CUSTOM_LIMITS.valueChars} characters`);
         return { field: f.field, op: f.op, value: f.value };
       }
     }
@@ -330,7 +396,11 @@ export const CustomMetricSchema = z
       return z.NEVER;
     }
     if ((m.op === "min" || m.op === "max" || m.op === "avg") && !NUMERIC_FIELDS.has(m.field!)) {
-      ctx.addIssue({ code: "custom", message: `${m.op} applies to timestamp, received_at or priority`, path: ["field"] });
+      ctx.addIssue({
+        code: "custom",
+        message: `${m.op} applies to timestamp, received_at or priority`,
+        path: ["field"],
+      });
       return z.NEVER;
     }
     const as = m.as ?? (m.field === undefined ? "count" : `${m.op}_${m.field}`);
@@ -345,7 +415,10 @@ export interface CustomOrder {
 
 export const CustomAnalyticsQuery = z
   .object({
-    filters: z.array(CustomFilterSchema).max(CUSTOM_LIMITS.filters, `at most ${CUSTOM_LIMITS.filters} filters`).default([]),
+    filters: z
+      .array(CustomFilterSchema)
+      .max(CUSTOM_LIMITS.filters, `at most ${CUSTOM_LIMITS.filters} filters`)
+      .default([]),
     group_by: z
       .array(z.enum(CUSTOM_GROUP_FIELDS, { error: `must be one of ${CUSTOM_GROUP_FIELDS.join(", ")}` }))
       .max(CUSTOM_LIMITS.groupBy, `at most ${CUSTOM_LIMITS.groupBy} fields`)
@@ -383,7 +456,12 @@ export const CustomAnalyticsQuery = z
     });
     const names = new Set<string>([...groups, ...(q.time_bucket ? ["time"] : [])]);
     q.metrics.forEach((m, i) => {
-      if (names.has(m.as)) ctx.addIssue({ code: "custom", message: `result column "${m.as}" is not unique; name it with "as"`, path: ["metrics", i, "as"] });
+      if (names.has(m.as))
+        ctx.addIssue({
+          code: "custom",
+          message: `result column "${m.as}" is not unique; name it with "as"`,
+          path: ["metrics", i, "as"],
+        });
       names.add(m.as);
     });
     q.order_by?.forEach((o, i) => {

@@ -17,8 +17,17 @@ export const CheckInput = z
         return ms !== undefined && ms <= 86_400_000;
       }, "must be <n>s|m|h|d, at most 24h")
       .default("5m"),
-    threshold: z.number({ error: "must be a number in [0, 1]" }).min(0, "must be a number in [0, 1]").max(1, "must be a number in [0, 1]").default(0.05),
-    min_events: z.number({ error: "must be an integer >= 0" }).int("must be an integer >= 0").min(0, "must be an integer >= 0").max(1e9).default(20),
+    threshold: z
+      .number({ error: "must be a number in [0, 1]" })
+      .min(0, "must be a number in [0, 1]")
+      .max(1, "must be a number in [0, 1]")
+      .default(0.05),
+    min_events: z
+      .number({ error: "must be an integer >= 0" })
+      .int("must be an integer >= 0")
+      .min(0, "must be an integer >= 0")
+      .max(1e9)
+      .default(20),
     webhook_url: z
       .string({ error: "must be an http(s) URL" })
       .max(2048)

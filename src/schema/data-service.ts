@@ -15,7 +15,10 @@ export const MAX_STORE_BODY_BYTES = 16 * 1024 * 1024;
 
 // POST /api/logs/batch
 export const StoreBatchRequest = z.object({
-  logs: z.array(StoredLogEntry).min(1, "must hold at least one entry").max(MAX_STORE_BATCH, `must hold at most ${MAX_STORE_BATCH} entries`),
+  logs: z
+    .array(StoredLogEntry)
+    .min(1, "must hold at least one entry")
+    .max(MAX_STORE_BATCH, `must hold at most ${MAX_STORE_BATCH} entries`),
 });
 export type StoreBatchRequest = z.infer<typeof StoreBatchRequest>;
 
@@ -73,7 +76,12 @@ export const CleanupResponse = z.object({ deleted: z.number().int().min(0), befo
 export type CleanupResponse = z.infer<typeof CleanupResponse>;
 
 // GET /api/logs/analytics/summary (query: SummaryQuery from ./analytics.ts)
-const LevelCounts = z.object({ error: z.number().int(), warn: z.number().int(), info: z.number().int(), debug: z.number().int() });
+const LevelCounts = z.object({
+  error: z.number().int(),
+  warn: z.number().int(),
+  info: z.number().int(),
+  debug: z.number().int(),
+});
 export const SummaryResponse = z.object({
   start_time: z.number().int(),
   end_time: z.number().int(),
@@ -82,7 +90,12 @@ export const SummaryResponse = z.object({
   by_level: LevelCounts,
   by_service: z.record(z.string(), z.number().int()),
   /** uncategorised entries count in total only */
-  by_category: z.object({ auth: z.number().int(), data: z.number().int(), api: z.number().int(), ui: z.number().int() }),
+  by_category: z.object({
+    auth: z.number().int(),
+    data: z.number().int(),
+    api: z.number().int(),
+    ui: z.number().int(),
+  }),
   /** buckets with no entries are left out */
   series: z.array(LevelCounts.extend({ time: z.number().int(), count: z.number().int() })),
 });

@@ -44,7 +44,13 @@ export function entriesOf(body: unknown, allowSingle: boolean): unknown[] | Erro
  * Validates, redacts (when `redaction` is given) and normalises each entry. Redaction runs
  * before normalisation, so a secret straddling the message size cut is still caught.
  */
-export function validateEntries(raw: unknown[], receivedAt: number, makeId: () => string, pathPrefix = "logs", redaction?: RedactionOptions): {
+export function validateEntries(
+  raw: unknown[],
+  receivedAt: number,
+  makeId: () => string,
+  pathPrefix = "logs",
+  redaction?: RedactionOptions,
+): {
   valid: ValidEntry[];
   rejected: RejectedEntry[];
 } {
@@ -53,12 +59,25 @@ export function validateEntries(raw: unknown[], receivedAt: number, makeId: () =
   raw.forEach((item, index) => {
     const r = LogEntryInput.safeParse(item);
     if (r.success) {
-      valid.push({ index, entry: normaliseEntry(redaction ? redactEntry(r.data, redaction) : r.data, receivedAt, makeId) });
+      valid.push({
+        index,
+        entry: normaliseEntry(redaction ? redactEntry(r.data, redaction) : r.data, receivedAt, makeId),
+      });
       return;
     }
     // pathPrefix "" is POST /api/logs with one bare entry: its paths are the body's own ("level")
     const details = zodDetails(r.error, pathPrefix === "" ? "" : `${pathPrefix}.${index}`);
-    rejected.push({ index, error: errorBody("invalid_request", details.map((d) => `${d.path}: ${d.message}`).join("; ").slice(0, 500), details).error });
+    rejected.push({
+      index,
+      error: errorBody(
+        "invalid_request",
+        details
+          .map((d) => `${d.path}: ${d.message}`)
+          .join("; ")
+          .slice(0, 500),
+        details,
+      ).error,
+    });
   });
   return { valid, rejected };
 }

@@ -43,7 +43,8 @@ export const ServiceName = z
   .string({ error: "must be a string" })
   .regex(SERVICE_NAME_RE, "must be 1-128 characters of [A-Za-z0-9._-]");
 
-const DOMAIN_RE = /^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*$/;
+const DOMAIN_RE =
+  /^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*$/;
 export const DomainName = z
   .string({ error: "must be a string" })
   .regex(DOMAIN_RE, "must be hostname-like (labels of [A-Za-z0-9_-] separated by dots)")
@@ -60,7 +61,8 @@ const MAX_MS = 8.64e15; // the largest Date
 export function parseTimestamp(value: unknown): number | string {
   if (typeof value === "number") {
     if (!Number.isFinite(value)) return "must be a finite number of milliseconds since epoch";
-    if (Math.abs(value) < MIN_MS) return "looks like seconds since epoch; send milliseconds (value * 1000) or an ISO-8601 string";
+    if (Math.abs(value) < MIN_MS)
+      return "looks like seconds since epoch; send milliseconds (value * 1000) or an ISO-8601 string";
     if (value < 0 || value > MAX_MS) return "is out of range";
     return Math.floor(value);
   }
@@ -113,7 +115,11 @@ function checkMetadata(value: unknown): { path: (string | number)[]; message: st
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return { path: [], message: "must be an object" };
   }
-  const walk = (node: unknown, path: (string | number)[], depth: number): { path: (string | number)[]; message: string } | undefined => {
+  const walk = (
+    node: unknown,
+    path: (string | number)[],
+    depth: number,
+  ): { path: (string | number)[]; message: string } | undefined => {
     if (typeof node !== "object" || node === null) {
       if (typeof node === "number" && !Number.isFinite(node)) return { path, message: "numbers must be finite" };
       return undefined;
@@ -121,7 +127,11 @@ function checkMetadata(value: unknown): { path: (string | number)[]; message: st
     if (depth > LIMITS.metadataDepth) return { path, message: `nesting deeper than ${LIMITS.metadataDepth} levels` };
     for (const key of Object.keys(node)) {
       if (FORBIDDEN_KEYS.has(key)) return { path: [...path, key], message: `key "${key}" is not allowed` };
-      const bad = walk((node as Record<string, unknown>)[key], [...path, Array.isArray(node) ? Number(key) : key], depth + 1);
+      const bad = walk(
+        (node as Record<string, unknown>)[key],
+        [...path, Array.isArray(node) ? Number(key) : key],
+        depth + 1,
+      );
       if (bad) return bad;
     }
     return undefined;
@@ -182,7 +192,12 @@ export const LogEntryInput = z.object({
     .refine((s) => utf8Length(s) <= LIMITS.stackTraceBytes, `must be at most ${LIMITS.stackTraceBytes} bytes`)
     .optional(),
   category: z.enum(CATEGORIES, { error: "must be one of auth, data, api, ui" }).optional(),
-  priority: z.number({ error: "must be an integer 1-5" }).int("must be an integer 1-5").min(1, "must be an integer 1-5").max(5, "must be an integer 1-5").optional(),
+  priority: z
+    .number({ error: "must be an integer 1-5" })
+    .int("must be an integer 1-5")
+    .min(1, "must be an integer 1-5")
+    .max(5, "must be an integer 1-5")
+    .optional(),
 });
 export type LogEntryInput = z.output<typeof LogEntryInput>;
 
@@ -231,7 +246,8 @@ export function normaliseEntry(input: LogEntryInput, receivedAt: number, makeId:
     service: input.service,
     domain: input.domain ?? DEFAULT_DOMAIN,
   };
-  if (message.length !== input.message.length && utf8Length(input.message) > LIMITS.messageBytes) entry.truncated = true;
+  if (message.length !== input.message.length && utf8Length(input.message) > LIMITS.messageBytes)
+    entry.truncated = true;
   if (input.user_id !== undefined) entry.user_id = input.user_id;
   if (input.session_id !== undefined) entry.session_id = input.session_id;
   if (input.request_id !== undefined) entry.request_id = input.request_id;

@@ -59,7 +59,9 @@ export const OtlpAnyValue: z.ZodType<OtlpAnyValue> = z.lazy(() =>
     kvlistValue: z.object({ values: z.array(OtlpKeyValue).optional() }).optional(),
   }),
 );
-export const OtlpKeyValue: z.ZodType<OtlpKeyValue> = z.lazy(() => z.object({ key: z.string(), value: OtlpAnyValue.optional() }));
+export const OtlpKeyValue: z.ZodType<OtlpKeyValue> = z.lazy(() =>
+  z.object({ key: z.string(), value: OtlpAnyValue.optional() }),
+);
 
 const Attributes = z.array(OtlpKeyValue).optional();
 
@@ -82,8 +84,15 @@ export const OtlpLogRecord = z.object({
 });
 export type OtlpLogRecord = z.infer<typeof OtlpLogRecord>;
 
-export const OtlpResource = z.object({ attributes: Attributes, droppedAttributesCount: z.number().int().min(0).optional() });
-export const OtlpScope = z.object({ name: z.string().optional(), version: z.string().optional(), attributes: Attributes });
+export const OtlpResource = z.object({
+  attributes: Attributes,
+  droppedAttributesCount: z.number().int().min(0).optional(),
+});
+export const OtlpScope = z.object({
+  name: z.string().optional(),
+  version: z.string().optional(),
+  attributes: Attributes,
+});
 
 /** The request envelope. `logRecords` items stay unparsed here: each is checked on its own. */
 export const OtlpLogsRequest = z.object({
@@ -113,7 +122,15 @@ export const OtlpLogsRequestDocument = z.object({
     .array(
       z.object({
         resource: OtlpResource.optional(),
-        scopeLogs: z.array(z.object({ scope: OtlpScope.optional(), logRecords: z.array(OtlpLogRecord).optional(), schemaUrl: z.string().optional() })).optional(),
+        scopeLogs: z
+          .array(
+            z.object({
+              scope: OtlpScope.optional(),
+              logRecords: z.array(OtlpLogRecord).optional(),
+              schemaUrl: z.string().optional(),
+            }),
+          )
+          .optional(),
         schemaUrl: z.string().optional(),
       }),
     )

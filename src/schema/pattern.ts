@@ -53,7 +53,11 @@ export const LearnPatternInput = z.object({
   severity: Severity,
   category: z.enum(CATEGORIES, { error: "must be one of auth, data, api, ui" }).optional(),
   /** cumulative count as the sender knows it; the store keeps the max of stored and sent */
-  frequency: z.number({ error: "must be an integer >= 0" }).int("must be an integer >= 0").min(0, "must be an integer >= 0").optional(),
+  frequency: z
+    .number({ error: "must be an integer >= 0" })
+    .int("must be an integer >= 0")
+    .min(0, "must be an integer >= 0")
+    .optional(),
   first_seen: Timestamp.optional(),
   last_seen: Timestamp.optional(),
   services: z.array(ServiceName).max(PATTERN_LIMITS.servicesPerPattern).optional(),

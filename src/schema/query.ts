@@ -7,7 +7,10 @@ import { CATEGORIES, DomainName, LEVELS, type Level, parseTimestamp, SERVICE_NAM
 /** A comma-separated query value: 1–`max` items, each valid, duplicates dropped. */
 export const commaList = <T extends z.ZodTypeAny>(item: T, what: string, max = 100) =>
   z.string().transform((s, ctx) => {
-    const parts = s.split(",").map((p) => p.trim()).filter((p) => p.length > 0);
+    const parts = s
+      .split(",")
+      .map((p) => p.trim())
+      .filter((p) => p.length > 0);
     if (parts.length === 0 || parts.length > max) {
       ctx.addIssue({ code: "custom", message: `must be a comma list of 1-${max} ${what}` });
       return z.NEVER;
@@ -68,7 +71,14 @@ const RefValue = z.string().min(1).max(256);
 export const SearchQuery = z
   .object({
     service: commaList(ServiceNameItem, "service name").optional(),
-    domain: commaList(z.string().min(1).max(253).transform((d) => d.toLowerCase()), "domain").optional(),
+    domain: commaList(
+      z
+        .string()
+        .min(1)
+        .max(253)
+        .transform((d) => d.toLowerCase()),
+      "domain",
+    ).optional(),
     level: commaList(z.enum(LEVELS), "level (error, warn, info, debug)").optional(),
     start_time: QueryTime.optional(),
     end_time: QueryTime.optional(),

@@ -35,13 +35,18 @@ export function defineDataServiceContract(getFetch: () => DataServiceFetch, apiK
   const svc = (name: string) => `ct-${RUN}-${name}`;
   const rid = (name: string) => `${RUN}-${name}`;
 
-  async function call(method: string, path: string, opts: { json?: unknown; body?: string; contentType?: string | null; key?: string | null } = {}) {
+  async function call(
+    method: string,
+    path: string,
+    opts: { json?: unknown; body?: string; contentType?: string | null; key?: string | null } = {},
+  ) {
     const headers = new Headers();
     const key = opts.key === undefined ? apiKey : opts.key;
     if (key !== null) headers.set("authorization", `Bearer ${key}`);
     let body: string | undefined = opts.body;
     if (opts.json !== undefined) body = JSON.stringify(opts.json);
-    if (body !== undefined && opts.contentType !== null) headers.set("content-type", opts.contentType ?? "application/json");
+    if (body !== undefined && opts.contentType !== null)
+      headers.set("content-type", opts.contentType ?? "application/json");
     const res = await getFetch()(path, { method, headers, body });
     const text = await res.text();
     let json: any;
@@ -55,7 +60,11 @@ export function defineDataServiceContract(getFetch: () => DataServiceFetch, apiK
   const get = (path: string) => call("GET", path);
   const post = (path: string, json: unknown) => call("POST", path, { json });
   const qs = (params: Record<string, string | number | undefined>) =>
-    new URLSearchParams(Object.entries(params).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)])).toString();
+    new URLSearchParams(
+      Object.entries(params)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, String(v)]),
+    ).toString();
 
   function entry(e: Partial<Entry> & Pick<Entry, "id" | "service" | "timestamp">): Entry {
     return { received_at: e.timestamp + 5, level: "info", message: `message of ${e.id}`, domain: "default", ...e };
@@ -135,7 +144,11 @@ export function defineDataServiceContract(getFetch: () => DataServiceFetch, apiK
       };
 
       it("stores a batch, then counts every resubmitted entry as a duplicate and stores nothing twice", async () => {
-        const logs = [full, entry({ id: rid("b2"), service: S, timestamp: T0 + 1 }), entry({ id: rid("b3"), service: S, timestamp: T0 + 2, level: "error" })];
+        const logs = [
+          full,
+          entry({ id: rid("b2"), service: S, timestamp: T0 + 1 }),
+          entry({ id: rid("b3"), service: S, timestamp: T0 + 2, level: "error" }),
+        ];
         const first = await post("/api/logs/batch", { logs });
         expect(first.status).toBe(200);
         expect(first.body).toEqual({ stored: 3, duplicates: 0 });
@@ -145,7 +158,9 @@ export function defineDataServiceContract(getFetch: () => DataServiceFetch, apiK
         expect(again.status).toBe(200);
         expect(again.body).toEqual({ stored: 0, duplicates: 3 });
 
-        const mixed = await post("/api/logs/batch", { logs: [logs[0], entry({ id: rid("b4"), service: S, timestamp: T0 + 3 }), logs[2]] });
+        const mixed = await post("/api/logs/batch", {
+          logs: [logs[0], entry({ id: rid("b4"), service: S, timestamp: T0 + 3 }), logs[2]],
+        });
         expect(mixed.body).toEqual({ stored: 1, duplicates: 2 });
 
         expect(await allIds({ service: S })).toEqual([rid("b2"), rid("b3"), rid("b4"), full.id]);
@@ -177,13 +192,17 @@ export function defineDataServiceContract(getFetch: () => DataServiceFetch, apiK
 
       it("takes exactly 100 entries and refuses 101 with a JSON error, storing none of them", async () => {
         const S100 = svc("cap100");
-        const logs = Array.from({ length: 100 }, (_, i) => entry({ id: rid(`c100-${i}`), service: S100, timestamp: T0 + i }));
+        const logs = Array.from({ length: 100 }, (_, i) =>
+          entry({ id: rid(`c100-${i}`), service: S100, timestamp: T0 + i }),
+        );
         const ok = await post("/api/logs/batch", { logs });
         expect(ok.status).toBe(200);
         expect(ok.body).toEqual({ stored: 100, duplicates: 0 });
 
         const S101 = svc("cap101");
-        const over = Array.from({ length: 101 }, (_, i) => entry({ id: rid(`c101-${i}`), service: S101, timestamp: T0 + i }));
+        const over = Array.from({ length: 101 }, (_, i) =>
+          entry({ id: rid(`c101-${i}`), service: S101, timestamp: T0 + i }),
+        );
         const r = await post("/api/logs/batch", { logs: over });
         expectError(r, [400, 413], ["payload_too_large", "invalid_request"]);
         expect(await allIds({ service: S101 })).toEqual([]);
@@ -193,7 +212,12 @@ export function defineDataServiceContract(getFetch: () => DataServiceFetch, apiK
         const SI = svc("invalid");
         const good = entry({ id: rid("inv-good"), service: SI, timestamp: T0 });
         const r = await post("/api/logs/batch", {
-          logs: [good, { ...good, id: rid("inv-1"), level: "loud" }, { ...good, id: rid("inv-2"), timestamp: "yesterday" }, { ...good, id: "bad id!" }],
+          logs: [
+            good,
+            { ...good, id: rid("inv-1"), level: "loud" },
+            { ...good, id: rid("inv-2"), timestamp: "yesterday" },
+            { ...good, id: "bad id!" },
+          ],
         });
         expectError(r, 400, "invalid_request");
         expect(paths(r)).toEqual(expect.arrayContaining(["logs.1.level", "logs.2.timestamp", "logs.3.id"]));
@@ -204,8 +228,16 @@ export function defineDataServiceContract(getFetch: () => DataServiceFetch, apiK
         expectError(await post("/api/logs/batch", { logs: [] }), 400, "invalid_request");
         expectError(await post("/api/logs/batch", { entries: [] }), 400, "invalid_request");
         expectError(await call("POST", "/api/logs/batch", { body: '{"logs": [' }), 400, "invalid_json");
-        expectError(await call("POST", "/api/logs/batch", { body: JSON.stringify({ logs: [] }), contentType: "text/plain" }), 415, "unsupported_media_type");
-        expectError(await call("POST", "/api/logs/batch", { body: JSON.stringify({ logs: [] }), contentType: null }), 415, "unsupported_media_type");
+        expectError(
+          await call("POST", "/api/logs/batch", { body: JSON.stringify({ logs: [] }), contentType: "text/plain" }),
+          415,
+          "unsupported_media_type",
+        );
+        expectError(
+          await call("POST", "/api/logs/batch", { body: JSON.stringify({ logs: [] }), contentType: null }),
+          415,
+          "unsupported_media_type",
+        );
       });
 
       it("POST /api/logs/store takes one entry or an array, idempotently", async () => {
@@ -262,9 +294,16 @@ export function defineDataServiceContract(getFetch: () => DataServiceFetch, apiK
           [{ service: both }, () => true],
           [{ service: both, domain: "shop.example.com" }, (e) => e.domain === "shop.example.com"],
           [{ service: both, level: "error,warn" }, (e) => e.level === "error" || e.level === "warn"],
-          [{ service: both, start_time: T0 + 2000, end_time: T0 + 5000 }, (e) => e.timestamp >= T0 + 2000 && e.timestamp <= T0 + 5000],
           [
-            { service: both, start_time: new Date(T0 + 2000).toISOString(), end_time: new Date(T0 + 5000).toISOString() },
+            { service: both, start_time: T0 + 2000, end_time: T0 + 5000 },
+            (e) => e.timestamp >= T0 + 2000 && e.timestamp <= T0 + 5000,
+          ],
+          [
+            {
+              service: both,
+              start_time: new Date(T0 + 2000).toISOString(),
+              end_time: new Date(T0 + 5000).toISOString(),
+            },
             (e) => e.timestamp >= T0 + 2000 && e.timestamp <= T0 + 5000,
           ],
           [{ service: both, user_id: "u-1" }, (e) => e.user_id === "u-1"],
@@ -274,7 +313,14 @@ export function defineDataServiceContract(getFetch: () => DataServiceFetch, apiK
           [{ service: both, pattern_id: rid("srch") }, (e) => e.pattern_id === rid("srch")],
           [{ service: both, q: "failed" }, (e) => e.message.toLowerCase().includes("failed")],
           [{ service: both, q: "50%_off" }, (e) => e.message.includes("50%_off")],
-          [{ service: A, level: "info,debug", category: "auth", start_time: T0 + 1000 }, (e) => e.service === A && (e.level === "info" || e.level === "debug") && e.category === "auth" && e.timestamp >= T0 + 1000],
+          [
+            { service: A, level: "info,debug", category: "auth", start_time: T0 + 1000 },
+            (e) =>
+              e.service === A &&
+              (e.level === "info" || e.level === "debug") &&
+              e.category === "auth" &&
+              e.timestamp >= T0 + 1000,
+          ],
         ];
         for (const [query, keep] of cases) {
           const expected = data.filter(keep);
@@ -282,7 +328,10 @@ export function defineDataServiceContract(getFetch: () => DataServiceFetch, apiK
           for (const order of ["asc", "desc"] as const) {
             const r = await get(`/api/logs/search?${qs({ ...query, order, limit: 1000 })}`);
             expect(r.status, JSON.stringify(r.body)).toBe(200);
-            expect(r.body.logs.map((l: Entry) => l.id), `${JSON.stringify(query)} ${order}`).toEqual(sorted(expected, order));
+            expect(
+              r.body.logs.map((l: Entry) => l.id),
+              `${JSON.stringify(query)} ${order}`,
+            ).toEqual(sorted(expected, order));
             expect(r.body.next_cursor).toBeNull();
           }
         }
@@ -315,7 +364,9 @@ export function defineDataServiceContract(getFetch: () => DataServiceFetch, apiK
                 expect(r.body.logs.length).toBe(limit);
                 cursor = r.body.next_cursor;
               }
-              expect(seen, `${JSON.stringify(query)} ${order} limit ${limit}`).toEqual(sorted(data.filter(keep), order));
+              expect(seen, `${JSON.stringify(query)} ${order} limit ${limit}`).toEqual(
+                sorted(data.filter(keep), order),
+              );
             }
           }
         }
@@ -349,7 +400,13 @@ export function defineDataServiceContract(getFetch: () => DataServiceFetch, apiK
       });
 
       it("refuses a malformed service name, level, time and start after end", async () => {
-        for (const q of [{ service: "bad name!" }, { level: "loud" }, { start_time: "yesterday" }, { start_time: 1_700_000_000 }, { start_time: T0 + 10, end_time: T0 }]) {
+        for (const q of [
+          { service: "bad name!" },
+          { level: "loud" },
+          { start_time: "yesterday" },
+          { start_time: 1_700_000_000 },
+          { start_time: T0 + 10, end_time: T0 },
+        ]) {
           expectError(await get(`/api/logs/search?${qs(q)}`), 400, "invalid_request");
         }
       });
@@ -371,7 +428,9 @@ export function defineDataServiceContract(getFetch: () => DataServiceFetch, apiK
         expect(r.status).toBe(200);
         expect(r.body.deleted).toBe(4);
         CleanupResponse.parse(r.body);
-        expect((await call("DELETE", `/api/logs/cleanup?${qs({ older_than: "7d", service: S })}`)).body.deleted).toBe(0);
+        expect((await call("DELETE", `/api/logs/cleanup?${qs({ older_than: "7d", service: S })}`)).body.deleted).toBe(
+          0,
+        );
         expect(await allIds({ service: S })).toEqual([rid("ca-5"), rid("ca-6")]);
         expectError(await get(`/api/logs/${rid("ca-1")}`), 404, "not_found");
       });
@@ -390,12 +449,22 @@ export function defineDataServiceContract(getFetch: () => DataServiceFetch, apiK
         const r = await call("DELETE", `/api/logs/cleanup?${qs({ before: cut, service: S, level: "error" })}`);
         expect(r.status).toBe(200);
         expect(r.body.deleted).toBe(1);
-        expect((await call("DELETE", `/api/logs/cleanup?${qs({ before: cut, service: S, level: "warn,info" })}`)).body.deleted).toBe(2);
+        expect(
+          (await call("DELETE", `/api/logs/cleanup?${qs({ before: cut, service: S, level: "warn,info" })}`)).body
+            .deleted,
+        ).toBe(2);
         expect(await allIds({ service: `${S},${other}` })).toEqual([rid("cb-5"), rid("cb-4")]);
       });
 
       it("refuses a request without exactly one of older_than and before, or with bad values", async () => {
-        for (const q of [{}, { older_than: "7d", before: T0 }, { older_than: "7 days" }, { before: "soon" }, { older_than: "7d", service: "bad name!" }, { older_than: "7d", level: "loud" }]) {
+        for (const q of [
+          {},
+          { older_than: "7d", before: T0 },
+          { older_than: "7 days" },
+          { before: "soon" },
+          { older_than: "7d", service: "bad name!" },
+          { older_than: "7d", level: "loud" },
+        ]) {
           expectError(await call("DELETE", `/api/logs/cleanup?${qs(q)}`), 400, "invalid_request");
         }
       });
@@ -453,12 +522,22 @@ export function defineDataServiceContract(getFetch: () => DataServiceFetch, apiK
       });
 
       it("summary refuses a bad time_bucket and start after end", async () => {
-        expectError(await get(`/api/logs/analytics/summary?${qs({ ...range, time_bucket: "2h" })}`), 400, "invalid_request");
-        expectError(await get(`/api/logs/analytics/summary?${qs({ start_time: T1 + 1, end_time: T1 })}`), 400, "invalid_request");
+        expectError(
+          await get(`/api/logs/analytics/summary?${qs({ ...range, time_bucket: "2h" })}`),
+          400,
+          "invalid_request",
+        );
+        expectError(
+          await get(`/api/logs/analytics/summary?${qs({ start_time: T1 + 1, end_time: T1 })}`),
+          400,
+          "invalid_request",
+        );
       });
 
       it("GET /api/logs/aggregate groups by time bucket and fields exactly", async () => {
-        const r = await get(`/api/logs/aggregate?${qs({ ...range, service: S, group_by: "level", time_bucket: "1h" })}`);
+        const r = await get(
+          `/api/logs/aggregate?${qs({ ...range, service: S, group_by: "level", time_bucket: "1h" })}`,
+        );
         expect(r.status, JSON.stringify(r.body)).toBe(200);
         AggregateResponse.parse(r.body);
         expect(r.body.buckets).toEqual([
@@ -491,7 +570,9 @@ export function defineDataServiceContract(getFetch: () => DataServiceFetch, apiK
             { category: null, count: 1 },
           ]),
         );
-        const r2 = await get(`/api/logs/aggregate?${qs({ ...range, service: `${S},${S2}`, group_by: "service,level" })}`);
+        const r2 = await get(
+          `/api/logs/aggregate?${qs({ ...range, service: `${S},${S2}`, group_by: "service,level" })}`,
+        );
         expect(canon(r2.body.buckets)).toEqual(
           canon([
             { service: S, level: "error", count: 3 },
@@ -519,7 +600,14 @@ export function defineDataServiceContract(getFetch: () => DataServiceFetch, apiK
       const F2 = svc("custom2");
       const T2 = T0 + 2 * DAY;
       beforeAll(async () => {
-        const e = (id: string, service: string, timestamp: number, level: Entry["level"], message: string, extra: Partial<Entry>) => ({
+        const e = (
+          id: string,
+          service: string,
+          timestamp: number,
+          level: Entry["level"],
+          message: string,
+          extra: Partial<Entry>,
+        ) => ({
           ...entry({ id: rid(id), service, timestamp, level, message }),
           ...extra,
         });
@@ -543,7 +631,15 @@ export function defineDataServiceContract(getFetch: () => DataServiceFetch, apiK
 
       it("counts per group, ordered by order_by", async () => {
         expect(
-          await custom({ filters: [inF], group_by: ["level"], metrics: [{ op: "count" }], order_by: [{ field: "count", direction: "desc" }, { field: "level", direction: "asc" }] }),
+          await custom({
+            filters: [inF],
+            group_by: ["level"],
+            metrics: [{ op: "count" }],
+            order_by: [
+              { field: "count", direction: "desc" },
+              { field: "level", direction: "asc" },
+            ],
+          }),
         ).toEqual([
           { level: "error", count: 2 },
           { level: "info", count: 2 },
@@ -568,16 +664,36 @@ export function defineDataServiceContract(getFetch: () => DataServiceFetch, apiK
             ],
           }),
         ).toEqual([
-          { count: 6, with_priority: 5, count_distinct_user_id: 3, min_priority: 1, max_priority: 5, avg_priority: 3, min_timestamp: T2, max_timestamp: T2 + 2 * HOUR },
+          {
+            count: 6,
+            with_priority: 5,
+            count_distinct_user_id: 3,
+            min_priority: 1,
+            max_priority: 5,
+            avg_priority: 3,
+            min_timestamp: T2,
+            max_timestamp: T2 + 2 * HOUR,
+          },
         ]);
       });
 
       it("applies eq, neq, in, gt, gte, lt, lte, contains and prefix filters", async () => {
         const count = async (filters: unknown[]) => (await custom({ filters, metrics: [{ op: "count" }] }))[0]!.count;
-        expect(await count([{ field: "service", op: "in", value: [F, F2] }, { field: "level", op: "in", value: ["error"] }])).toBe(3);
+        expect(
+          await count([
+            { field: "service", op: "in", value: [F, F2] },
+            { field: "level", op: "in", value: ["error"] },
+          ]),
+        ).toBe(3);
         expect(await count([inF, { field: "category", op: "neq", value: "auth" }])).toBe(4); // a missing category is "not auth"
         expect(await count([inF, { field: "category", op: "eq", value: null }])).toBe(1);
-        expect(await count([inF, { field: "timestamp", op: "gte", value: new Date(T2 + MIN).toISOString() }, { field: "timestamp", op: "lt", value: T2 + HOUR + MIN }])).toBe(3);
+        expect(
+          await count([
+            inF,
+            { field: "timestamp", op: "gte", value: new Date(T2 + MIN).toISOString() },
+            { field: "timestamp", op: "lt", value: T2 + HOUR + MIN },
+          ]),
+        ).toBe(3);
         expect(await count([inF, { field: "priority", op: "gt", value: 2 }])).toBe(3);
         expect(await count([inF, { field: "priority", op: "lte", value: 2 }])).toBe(2);
         expect(await count([inF, { field: "message", op: "contains", value: "PAYMENT" }])).toBe(2);
@@ -589,12 +705,29 @@ export function defineDataServiceContract(getFetch: () => DataServiceFetch, apiK
 
       it("groups by field with limit, and by time bucket", async () => {
         expect(
-          await custom({ filters: [inF], group_by: ["user_id"], metrics: [{ op: "count" }], order_by: [{ field: "count", direction: "desc" }, { field: "user_id", direction: "asc" }], limit: 2 }),
+          await custom({
+            filters: [inF],
+            group_by: ["user_id"],
+            metrics: [{ op: "count" }],
+            order_by: [
+              { field: "count", direction: "desc" },
+              { field: "user_id", direction: "asc" },
+            ],
+            limit: 2,
+          }),
         ).toEqual([
           { user_id: "u1", count: 2 },
           { user_id: "u2", count: 2 },
         ]);
-        expect(await custom({ filters: [inF], group_by: ["level"], time_bucket: "1h", metrics: [{ op: "count" }], order_by: [{ field: "time" }, { field: "level" }] })).toEqual([
+        expect(
+          await custom({
+            filters: [inF],
+            group_by: ["level"],
+            time_bucket: "1h",
+            metrics: [{ op: "count" }],
+            order_by: [{ field: "time" }, { field: "level" }],
+          }),
+        ).toEqual([
           { time: T2, level: "error", count: 2 },
           { time: T2, level: "warn", count: 1 },
           { time: T2 + HOUR, level: "info", count: 2 },
@@ -625,7 +758,11 @@ export function defineDataServiceContract(getFetch: () => DataServiceFetch, apiK
         }
         expectError(await post("/api/logs/analytics/custom", { sql: "SELECT * FROM logs" }), 400, "invalid_request");
         expectError(await call("POST", "/api/logs/analytics/custom", { body: "{" }), 400, "invalid_json");
-        expectError(await call("POST", "/api/logs/analytics/custom", { body: "{}", contentType: "text/plain" }), 415, "unsupported_media_type");
+        expectError(
+          await call("POST", "/api/logs/analytics/custom", { body: "{}", contentType: "text/plain" }),
+          415,
+          "unsupported_media_type",
+        );
       });
     });
 
@@ -643,8 +780,28 @@ export function defineDataServiceContract(getFetch: () => DataServiceFetch, apiK
       it("learn creates patterns, deriving a stable id when none is given", async () => {
         const r = await post("/api/logs/patterns/learn", {
           patterns: [
-            { id: rid("login"), pattern: loginText, name: "login", type: "info", severity: "low", category: "auth", frequency: 10, first_seen: T3, last_seen: T3 + 1000, services: [G] },
-            { id: rid("dbfail"), pattern: dbText, type: "error", severity: "high", frequency: 3, first_seen: T3, last_seen: T3, services: [G] },
+            {
+              id: rid("login"),
+              pattern: loginText,
+              name: "login",
+              type: "info",
+              severity: "low",
+              category: "auth",
+              frequency: 10,
+              first_seen: T3,
+              last_seen: T3 + 1000,
+              services: [G],
+            },
+            {
+              id: rid("dbfail"),
+              pattern: dbText,
+              type: "error",
+              severity: "high",
+              frequency: 3,
+              first_seen: T3,
+              last_seen: T3,
+              services: [G],
+            },
             { pattern: cacheText, type: "warning", severity: "medium" },
           ],
         });
@@ -666,13 +823,28 @@ export function defineDataServiceContract(getFetch: () => DataServiceFetch, apiK
         });
         cacheId = r.body.patterns[2].id;
         expect(cacheId).toMatch(ID_RE);
-        expect(r.body.patterns[2]).toMatchObject({ pattern: cacheText, type: "warning", severity: "medium", frequency: 0, services: [] });
+        expect(r.body.patterns[2]).toMatchObject({
+          pattern: cacheText,
+          type: "warning",
+          severity: "medium",
+          frequency: 0,
+          services: [],
+        });
       });
 
       it("learn upserts by id: new labels win, counts never go down, seen times widen, services merge", async () => {
         const r = await post("/api/logs/patterns/learn", {
           patterns: [
-            { id: rid("login"), pattern: loginText, type: "info", severity: "medium", frequency: 4, first_seen: T3 - 5000, last_seen: T3 + 500, services: [G2] },
+            {
+              id: rid("login"),
+              pattern: loginText,
+              type: "info",
+              severity: "medium",
+              frequency: 4,
+              first_seen: T3 - 5000,
+              last_seen: T3 + 500,
+              services: [G2],
+            },
             { pattern: cacheText, type: "warning", severity: "high" },
             { id: rid("logout"), pattern: logoutText, type: "info", severity: "low", services: [G] },
           ],
@@ -696,11 +868,22 @@ export function defineDataServiceContract(getFetch: () => DataServiceFetch, apiK
       });
 
       it("learn refuses bad patterns with paths", async () => {
-        const r = await post("/api/logs/patterns/learn", { patterns: [{ pattern: "x", type: "fatal", severity: "low" }, { pattern: "", type: "info", severity: "low" }] });
+        const r = await post("/api/logs/patterns/learn", {
+          patterns: [
+            { pattern: "x", type: "fatal", severity: "low" },
+            { pattern: "", type: "info", severity: "low" },
+          ],
+        });
         expectError(r, 400, "invalid_request");
         expect(paths(r)).toEqual(expect.arrayContaining(["patterns.0.type", "patterns.1.pattern"]));
         expectError(await post("/api/logs/patterns/learn", { patterns: [] }), 400, "invalid_request");
-        expectError(await post("/api/logs/patterns/learn", { patterns: [{ id: "bad id!", pattern: "x", type: "info", severity: "low" }] }), 400, "invalid_request");
+        expectError(
+          await post("/api/logs/patterns/learn", {
+            patterns: [{ id: "bad id!", pattern: "x", type: "info", severity: "low" }],
+          }),
+          400,
+          "invalid_request",
+        );
       });
 
       it("GET /api/logs/analytics/patterns counts frequencies in range with zero-filled trends", async () => {
@@ -740,8 +923,23 @@ export function defineDataServiceContract(getFetch: () => DataServiceFetch, apiK
           ],
         });
         expect(ps[0].last_seen).toBeGreaterThanOrEqual(T4 + HOUR + 5 * MIN);
-        expect(ps[1]).toMatchObject({ frequency: 2, type: "error", trend: [{ time: T4, count: 0 }, { time: T4 + HOUR, count: 0 }, { time: T4 + 2 * HOUR, count: 2 }] });
-        expect(ps[2]).toMatchObject({ frequency: 2, trend: [{ time: T4, count: 2 }, { time: T4 + HOUR, count: 0 }, { time: T4 + 2 * HOUR, count: 0 }] });
+        expect(ps[1]).toMatchObject({
+          frequency: 2,
+          type: "error",
+          trend: [
+            { time: T4, count: 0 },
+            { time: T4 + HOUR, count: 0 },
+            { time: T4 + 2 * HOUR, count: 2 },
+          ],
+        });
+        expect(ps[2]).toMatchObject({
+          frequency: 2,
+          trend: [
+            { time: T4, count: 2 },
+            { time: T4 + HOUR, count: 0 },
+            { time: T4 + 2 * HOUR, count: 0 },
+          ],
+        });
 
         const top = await get(`/api/logs/analytics/patterns?${qs({ ...q, min_frequency: 3 })}`);
         expect(top.body.patterns.map((p: { id: string }) => p.id)).toEqual([rid("login")]);
@@ -754,7 +952,9 @@ export function defineDataServiceContract(getFetch: () => DataServiceFetch, apiK
 
       it("GET /api/logs/patterns/similar ranks learned patterns by similarity", async () => {
         const mine = new Set([rid("login"), rid("logout"), rid("dbfail"), cacheId]);
-        const r = await get(`/api/logs/patterns/similar?${qs({ message: `ct${RUN} user 42 logged in from 10.0.0.1`, limit: 1000, min_similarity: 0 })}`);
+        const r = await get(
+          `/api/logs/patterns/similar?${qs({ message: `ct${RUN} user 42 logged in from 10.0.0.1`, limit: 1000, min_similarity: 0 })}`,
+        );
         expect(r.status, JSON.stringify(r.body)).toBe(200);
         SimilarPatternsResponse.parse(r.body);
         const ours = r.body.patterns.filter((p: { id: string }) => mine.has(p.id));
@@ -771,12 +971,22 @@ export function defineDataServiceContract(getFetch: () => DataServiceFetch, apiK
         expect(ids).not.toContain(rid("login"));
         expect(ids).toContain(rid("logout"));
 
-        const few = await get(`/api/logs/patterns/similar?${qs({ message: `ct${RUN} user 42 logged in from 10.0.0.1`, limit: 1 })}`);
+        const few = await get(
+          `/api/logs/patterns/similar?${qs({ message: `ct${RUN} user 42 logged in from 10.0.0.1`, limit: 1 })}`,
+        );
         expect(few.body.patterns.length).toBe(1);
         expect(few.body.patterns[0].similarity).toBe(1);
 
-        expectError(await get(`/api/logs/patterns/similar?${qs({ pattern_id: rid("no-such-pattern") })}`), 404, "not_found");
-        expectError(await get(`/api/logs/patterns/similar?${qs({ message: "x", pattern_id: rid("login") })}`), 400, "invalid_request");
+        expectError(
+          await get(`/api/logs/patterns/similar?${qs({ pattern_id: rid("no-such-pattern") })}`),
+          404,
+          "not_found",
+        );
+        expectError(
+          await get(`/api/logs/patterns/similar?${qs({ message: "x", pattern_id: rid("login") })}`),
+          400,
+          "invalid_request",
+        );
         expectError(await get(`/api/logs/patterns/similar`), 400, "invalid_request");
         expectError(await get(`/api/logs/patterns/similar?${qs({ message: "x", limit: 0 })}`), 400, "invalid_request");
       });
@@ -787,7 +997,8 @@ export function defineDataServiceContract(getFetch: () => DataServiceFetch, apiK
         const start = E - 12 * HOUR;
         let n = 0;
         const logs: Entry[] = [];
-        const add = (pattern: string, timestamp: number) => logs.push(entry({ id: rid(`az-${n++}`), service: H, timestamp, pattern_id: rid(pattern) }));
+        const add = (pattern: string, timestamp: number) =>
+          logs.push(entry({ id: rid(`az-${n++}`), service: H, timestamp, pattern_id: rid(pattern) }));
         for (let b = 0; b < 12; b++) {
           add("steady", start + b * HOUR + MIN);
           add("steady", start + b * HOUR + 2 * MIN);
@@ -802,10 +1013,20 @@ export function defineDataServiceContract(getFetch: () => DataServiceFetch, apiK
         for (let i = 0; i < 3; i++) add("rare", E - HOUR + i);
         await store(logs);
 
-        const r = await post("/api/logs/analyze/patterns", { time_range: "12h", services: [H], min_frequency: 5, end_time: E });
+        const r = await post("/api/logs/analyze/patterns", {
+          time_range: "12h",
+          services: [H],
+          min_frequency: 5,
+          end_time: E,
+        });
         expect(r.status, JSON.stringify(r.body)).toBe(200);
         AnalyzePatternsResponse.parse(r.body);
-        const got = r.body.patterns.map((p: { id: string; frequency: number; new: boolean; spiking: boolean }) => [p.id, p.frequency, p.new, p.spiking]);
+        const got = r.body.patterns.map((p: { id: string; frequency: number; new: boolean; spiking: boolean }) => [
+          p.id,
+          p.frequency,
+          p.new,
+          p.spiking,
+        ]);
         expect(got).toEqual([
           [rid("steady"), 24, false, false],
           [rid("spike"), 17, false, true],
@@ -814,14 +1035,26 @@ export function defineDataServiceContract(getFetch: () => DataServiceFetch, apiK
           [rid("fresh"), 5, true, false],
         ]);
         const burst = r.body.patterns[2];
-        expect(burst.trend).toEqual(Array.from({ length: 12 }, (_, b) => ({ time: start + b * HOUR, count: b === 11 ? 8 : 0 })));
+        expect(burst.trend).toEqual(
+          Array.from({ length: 12 }, (_, b) => ({ time: start + b * HOUR, count: b === 11 ? 8 : 0 })),
+        );
         expect(r.body.patterns[0].trend.map((t: { count: number }) => t.count)).toEqual(Array(12).fill(2));
         expect(r.body.patterns[3].first_seen).toBe(E - 2 * DAY);
 
-        const all = await post("/api/logs/analyze/patterns", { time_range: "12h", services: [H], min_frequency: 0, end_time: E });
+        const all = await post("/api/logs/analyze/patterns", {
+          time_range: "12h",
+          services: [H],
+          min_frequency: 0,
+          end_time: E,
+        });
         expect(all.body.patterns.map((p: { id: string }) => p.id)).toContain(rid("rare"));
 
-        for (const bad of [{ time_range: "2x" }, { time_range: "12h", min_frequency: -1 }, { services: ["bad name!"] }, { time_range: "12h", extra: 1 }]) {
+        for (const bad of [
+          { time_range: "2x" },
+          { time_range: "12h", min_frequency: -1 },
+          { services: ["bad name!"] },
+          { time_range: "12h", extra: 1 },
+        ]) {
           expectError(await post("/api/logs/analyze/patterns", bad), 400, "invalid_request");
         }
         const p = await post("/api/logs/analyze/patterns", { time_range: "2x" });

@@ -29,7 +29,12 @@ function history(): LogInput[] {
     for (let i = 0; i < 120; i++) {
       const level = i % 13 === 0 ? "error" : i % 7 === 0 ? "warn" : i % 5 === 0 ? "debug" : "info";
       const pool = messages[level]!;
-      logs.push({ service, level, message: `${pool[i % pool.length]} (#${i})`, timestamp: now - Math.floor((i / 120) * 30 * 60_000) - 1000 });
+      logs.push({
+        service,
+        level,
+        message: `${pool[i % pool.length]} (#${i})`,
+        timestamp: now - Math.floor((i / 120) * 30 * 60_000) - 1000,
+      });
     }
   }
   return logs;
@@ -40,7 +45,15 @@ beforeAll(async () => {
   await ingest(server.url, history());
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
   });
   page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
   page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
@@ -69,7 +82,9 @@ describe("dashboard in chromium", () => {
 
     await page.locator("#chart canvas").first().waitFor({ timeout: 10_000 });
     // the page writes the plotted series' sum and length on the chart element (data-total, data-points)
-    await page.waitForFunction("Number(document.querySelector('#chart').dataset.total) > 0", undefined, { timeout: 10_000 });
+    await page.waitForFunction("Number(document.querySelector('#chart').dataset.total) > 0", undefined, {
+      timeout: 10_000,
+    });
     const box = page.locator("#chart");
     expect(await box.getAttribute("data-service")).toBe("e2e-api");
     expect(Number(await box.getAttribute("data-total"))).toBe(120);
@@ -86,7 +101,9 @@ describe("dashboard in chromium", () => {
     const message = unique("e2e live tail check");
     const started = Date.now();
     await ingest(server!.url, [{ service: "e2e-api", level: "warn", message }]);
-    await page.locator("#tail li", { hasText: message }).waitFor({ timeout: Math.max(100, 2000 - (Date.now() - started)) });
+    await page
+      .locator("#tail li", { hasText: message })
+      .waitFor({ timeout: Math.max(100, 2000 - (Date.now() - started)) });
     const elapsed = Date.now() - started;
     expect(elapsed).toBeLessThan(2000);
     const row = page.locator("#tail li", { hasText: message });
@@ -111,7 +128,9 @@ describe("dashboard in chromium", () => {
     expect(await page.locator("#key-dialog").isVisible()).toBe(false);
     // only errors
     for (const l of ["warn", "info", "debug"]) await page.locator(`#tail-filters input[value="${l}"]`).uncheck();
-    await page.locator('#tail[data-filter="level=error"][data-live="1"]').waitFor({ state: "attached", timeout: 10_000 });
+    await page
+      .locator('#tail[data-filter="level=error"][data-live="1"]')
+      .waitFor({ state: "attached", timeout: 10_000 });
     const info = unique("e2e filtered info");
     const error = unique("e2e filtered error");
     await ingest(server!.url, [

@@ -46,7 +46,12 @@ export interface Spawned {
 }
 
 export function spawnGroup(cmd: string, args: string[], env: Record<string, string>): Spawned {
-  const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(cmd, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   if (child.pid) groups.add(child.pid);
   let out = "";
   let err = "";
@@ -128,7 +133,8 @@ export async function ingest(url: string, logs: LogInput[]): Promise<void> {
     body: JSON.stringify({ logs }),
   });
   const body = (await res.json()) as { accepted?: number };
-  if (res.status !== 202 || body.accepted !== logs.length) throw new Error(`ingest: HTTP ${res.status} ${JSON.stringify(body)}`);
+  if (res.status !== 202 || body.accepted !== logs.length)
+    throw new Error(`ingest: HTTP ${res.status} ${JSON.stringify(body)}`);
 }
 
 export function unique(prefix: string): string {

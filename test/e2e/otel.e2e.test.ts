@@ -35,13 +35,20 @@ interface Log {
 describe("OpenTelemetry SDK → POST /v1/logs", () => {
   it("exports records that are then searchable with the mapped fields", async () => {
     const service = unique("otel");
-    const exporter = new OTLPLogExporter({ url: `${server!.url}/v1/logs`, headers: { Authorization: `Bearer ${INGEST_KEY}` } });
+    const exporter = new OTLPLogExporter({
+      url: `${server!.url}/v1/logs`,
+      headers: { Authorization: `Bearer ${INGEST_KEY}` },
+    });
     // Record each export's result: a failed export must fail the test, not just log.
     const results: { code: number; error?: Error }[] = [];
     const exportOriginal = exporter.export.bind(exporter);
     exporter.export = (logs, done) => exportOriginal(logs, (r) => (results.push(r), done(r)));
     const provider = new LoggerProvider({
-      resource: resourceFromAttributes({ "service.name": service, "service.version": "1.4.2", "deployment.environment.name": "e2e" }),
+      resource: resourceFromAttributes({
+        "service.name": service,
+        "service.version": "1.4.2",
+        "deployment.environment.name": "e2e",
+      }),
       processors: [new SimpleLogRecordProcessor({ exporter })], // 0.223: options object, not the exporter
     });
     const logger = provider.getLogger("checkout", "2.0.0");
@@ -79,7 +86,9 @@ describe("OpenTelemetry SDK → POST /v1/logs", () => {
       [0, undefined],
     ]);
 
-    const res = await fetch(`${server!.url}/api/logs/search?service=${service}&order=asc`, { headers: { authorization: `Bearer ${READ_KEY}` } });
+    const res = await fetch(`${server!.url}/api/logs/search?service=${service}&order=asc`, {
+      headers: { authorization: `Bearer ${READ_KEY}` },
+    });
     expect(res.status).toBe(200);
     const { logs } = (await res.json()) as { logs: Log[] };
     expect(logs.map((l) => [l.level, l.message])).toEqual([
@@ -112,7 +121,9 @@ describe("OpenTelemetry SDK → POST /v1/logs", () => {
     });
 
     // The trace id is a request_id filter like any other.
-    const byTrace = await fetch(`${server!.url}/api/logs/search?request_id=${traceId}&service=${service}`, { headers: { authorization: `Bearer ${READ_KEY}` } });
+    const byTrace = await fetch(`${server!.url}/api/logs/search?request_id=${traceId}&service=${service}`, {
+      headers: { authorization: `Bearer ${READ_KEY}` },
+    });
     expect(((await byTrace.json()) as { logs: Log[] }).logs.map((l) => l.message)).toEqual(["payment failed"]);
   });
 });

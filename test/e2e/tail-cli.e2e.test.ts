@@ -1,7 +1,16 @@
 // `npm run tail` (scripts/tail.ts) against the logger under `wrangler dev`: with --level error it
 // prints the error and nothing else, one line per log.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DevServer, ingest, READ_KEY, spawnGroup, type Spawned, startDevServer, unique, waitFor } from "./harness.js";
+import {
+  type DevServer,
+  ingest,
+  READ_KEY,
+  spawnGroup,
+  type Spawned,
+  startDevServer,
+  unique,
+  waitFor,
+} from "./harness.js";
 
 let server: DevServer | undefined;
 let cli: Spawned | undefined;
@@ -18,10 +27,14 @@ afterAll(async () => {
 describe("tail CLI", () => {
   it("prints exactly the matching error line for --service S --level error", async () => {
     const service = unique("cli");
-    cli = spawnGroup("npx", ["tsx", "scripts/tail.ts", "--service", service, "--level", "error", "--url", server!.url], {
-      LOGGER_READ_KEY: READ_KEY,
-      NO_COLOR: "1",
-    });
+    cli = spawnGroup(
+      "npx",
+      ["tsx", "scripts/tail.ts", "--service", service, "--level", "error", "--url", server!.url],
+      {
+        LOGGER_READ_KEY: READ_KEY,
+        NO_COLOR: "1",
+      },
+    );
     await waitFor("the CLI to connect", () => /connected/.test(cli!.stderr()) || cli!.child.exitCode !== null, 60_000);
     expect(cli.child.exitCode, cli.stderr()).toBeNull();
 
@@ -37,7 +50,9 @@ describe("tail CLI", () => {
 
     const lines = cli.stdout().trim().split("\n");
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(new RegExp(`^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z ERROR ${service} ${error}$`));
+    expect(lines[0]).toMatch(
+      new RegExp(`^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z ERROR ${service} ${error}$`),
+    );
     expect(cli.stdout()).not.toContain(info);
   });
 });

@@ -2,8 +2,20 @@
 // allow-listed identifiers reach the SQL text, values are always bound, and a query stays under
 // the 100 bound-parameter limit of D1/SQLite.
 import { describe, expect, it } from "vitest";
-import { aggregateQuery, compileCustomQuery, compileFilter, likeEscape, MAX_BOUND_PARAMS } from "../../src/core/analytics-sql.js";
-import { autoBucket, CustomAnalyticsQuery, type CustomAnalyticsInput, isSpiking, resolveRange } from "../../src/schema/analytics.js";
+import {
+  aggregateQuery,
+  compileCustomQuery,
+  compileFilter,
+  likeEscape,
+  MAX_BOUND_PARAMS,
+} from "../../src/core/analytics-sql.js";
+import {
+  autoBucket,
+  CustomAnalyticsQuery,
+  type CustomAnalyticsInput,
+  isSpiking,
+  resolveRange,
+} from "../../src/schema/analytics.js";
 import { ID_RE } from "../../src/schema/log-entry.js";
 import { derivePatternId, LearnPatternsRequest } from "../../src/schema/pattern.js";
 
@@ -16,14 +28,24 @@ const issues = (q: unknown) => {
 
 describe("compileCustomQuery", () => {
   it("compiles a grouped count with a filter into parameterised SQL", () => {
-    const c = compileCustomQuery(parse({ filters: [{ field: "service", op: "eq", value: "api" }], group_by: ["level"], metrics: [{ op: "count" }] }));
-    expect(c.sql).toBe(`SELECT "level" AS "level", COUNT(*) AS "count" FROM "logs" WHERE "service" = ? GROUP BY 1 ORDER BY "count" DESC, "level" ASC LIMIT ?`);
+    const c = compileCustomQuery(
+      parse({
+        filters: [{ field: "service", op: "eq", value: "api" }],
+        group_by: ["level"],
+        metrics: [{ op: "count" }],
+      }),
+    );
+    expect(c.sql).toBe(
+      `SELECT "level" AS "level", COUNT(*) AS "count" FROM "logs" WHERE "service" = ? GROUP BY 1 ORDER BY "count" DESC, "level" ASC LIMIT ?`,
+    );
     expect(c.params).toEqual(["api", 100]);
     expect(c.columns).toEqual(["level", "count"]);
   });
 
   it("puts the time bucket first, binds its size and orders by time by default", () => {
-    const c = compileCustomQuery(parse({ time_bucket: "5m", group_by: ["service"], metrics: [{ op: "avg", field: "priority" }], limit: 10 }));
+    const c = compileCustomQuery(
+      parse({ time_bucket: "5m", group_by: ["service"], metrics: [{ op: "avg", field: "priority" }], limit: 10 }),
+    );
     expect(c.sql).toBe(
       `SELECT ("timestamp" - ("timestamp" % ?)) AS "time", "service" AS "service", AVG("priority") AS "avg_priority" FROM "logs" GROUP BY 1, 2 ORDER BY "time" ASC, "service" ASC LIMIT ?`,
     );
@@ -55,7 +77,11 @@ describe("compileCustomQuery", () => {
       [{ field: "category", op: "eq", value: null }, `"category" IS NULL`, []],
       [{ field: "category", op: "neq", value: "auth" }, `"category" IS NOT ?`, ["auth"]],
       [{ field: "category", op: "neq", value: null }, `"category" IS NOT NULL`, []],
-      [{ field: "service", op: "in", value: ["a", "b", "a"] }, `"service" IN (SELECT value FROM json_each(?))`, ['["a","b"]']],
+      [
+        { field: "service", op: "in", value: ["a", "b", "a"] },
+        `"service" IN (SELECT value FROM json_each(?))`,
+        ['["a","b"]'],
+      ],
       [{ field: "priority", op: "gt", value: 2 }, `"priority" > ?`, [2]],
       [{ field: "timestamp", op: "gte", value: "2025-01-06T00:00:00Z" }, `"timestamp" >= ?`, [Date.UTC(2025, 0, 6)]],
       [{ field: "received_at", op: "lt", value: 1_800_000_000_000 }, `"received_at" < ?`, [1_800_000_000_000]],
@@ -71,7 +97,15 @@ describe("compileCustomQuery", () => {
 
   it("never puts a value into the SQL text", () => {
     const evil = `x' OR 1=1; DROP TABLE logs; --"`;
-    const c = compileCustomQuery(parse({ filters: [{ field: "message", op: "eq", value: evil }, { field: "user_id", op: "in", value: [evil] }, { field: "domain", op: "contains", value: evil }] }));
+    const c = compileCustomQuery(
+      parse({
+        filters: [
+          { field: "message", op: "eq", value: evil },
+          { field: "user_id", op: "in", value: [evil] },
+          { field: "domain", op: "contains", value: evil },
+        ],
+      }),
+    );
     expect(c.sql).not.toContain("DROP");
     expect(c.sql).not.toContain("1=1");
     expect(c.params[0]).toBe(evil);
@@ -79,7 +113,10 @@ describe("compileCustomQuery", () => {
 
   it("sends an `in` list as one parameter, so 50 filters of 100 values stay under 100 parameters", () => {
     const values = Array.from({ length: 100 }, (_, i) => `v${i}`);
-    const q = parse({ filters: Array.from({ length: 50 }, () => ({ field: "service" as const, op: "in" as const, value: values })), time_bucket: "1m" });
+    const q = parse({
+      filters: Array.from({ length: 50 }, () => ({ field: "service" as const, op: "in" as const, value: values })),
+      time_bucket: "1m",
+    });
     const c = compileCustomQuery(q);
     expect(c.params.length).toBe(52);
     expect(c.params.length).toBeLessThanOrEqual(MAX_BOUND_PARAMS);
@@ -87,26 +124,41 @@ describe("compileCustomQuery", () => {
 
   it("throws rather than emit a statement with more than 100 parameters", () => {
     const q = parse({});
-    const many = { ...q, filters: Array.from({ length: 100 }, () => ({ field: "level" as const, op: "eq" as const, value: "error" })) };
+    const many = {
+      ...q,
+      filters: Array.from({ length: 100 }, () => ({ field: "level" as const, op: "eq" as const, value: "error" })),
+    };
     expect(() => compileCustomQuery(many)).toThrow(/bound parameters/);
   });
 
   it("refuses identifiers that bypassed the schema", () => {
     const q = parse({});
     expect(() => compileCustomQuery({ ...q, group_by: ["password" as never] })).toThrow(/allow-listed/);
-    expect(() => compileCustomQuery({ ...q, metrics: [{ op: "count", as: 'x"; DROP TABLE logs; --' }] })).toThrow(/not allowed/);
+    expect(() => compileCustomQuery({ ...q, metrics: [{ op: "count", as: 'x"; DROP TABLE logs; --' }] })).toThrow(
+      /not allowed/,
+    );
     expect(() => compileCustomQuery({ ...q, order_by: [{ field: "nope", direction: "asc" }] })).toThrow(/order_by/);
   });
 
   it("follows an explicit order_by, then breaks ties on time and group fields", () => {
     const c = compileCustomQuery(
-      parse({ group_by: ["service", "level"], time_bucket: "1h", metrics: [{ op: "count" }], order_by: [{ field: "count", direction: "desc" }, { field: "level", direction: "desc" }] }),
+      parse({
+        group_by: ["service", "level"],
+        time_bucket: "1h",
+        metrics: [{ op: "count" }],
+        order_by: [
+          { field: "count", direction: "desc" },
+          { field: "level", direction: "desc" },
+        ],
+      }),
     );
     expect(c.sql).toContain(`ORDER BY "count" DESC, "level" DESC, "time" ASC, "service" ASC LIMIT ?`);
   });
 
   it("builds the aggregate route's query from group_by, bucket and range", () => {
-    const c = compileCustomQuery(aggregateQuery(["service", "level"], "1h", { start: 1, end: 2, service: ["a"], level: ["error"] }, 10_001));
+    const c = compileCustomQuery(
+      aggregateQuery(["service", "level"], "1h", { start: 1, end: 2, service: ["a"], level: ["error"] }, 10_001),
+    );
     expect(c.sql).toBe(
       `SELECT ("timestamp" - ("timestamp" % ?)) AS "time", "service" AS "service", "level" AS "level", COUNT(*) AS "count" FROM "logs" WHERE "timestamp" >= ? AND "timestamp" <= ? AND "service" IN (SELECT value FROM json_each(?)) AND "level" IN (SELECT value FROM json_each(?)) GROUP BY 1, 2, 3 ORDER BY "time" ASC, "service" ASC, "level" ASC LIMIT ?`,
     );
@@ -130,7 +182,9 @@ describe("CustomAnalyticsQuery", () => {
     expect(issues({ filters: [{ field: "timestamp", op: "gt", value: 1_700_000_000 }] })).toContain("filters.0.value"); // seconds
     expect(issues({ filters: [{ field: "priority", op: "prefix", value: "1" }] })).toContain("filters.0.op");
     expect(issues({ filters: [{ field: "level", op: "in", value: [] }] })).toContain("filters.0.value");
-    expect(issues({ filters: [{ field: "level", op: "in", value: Array(101).fill("x") }] })).toContain("filters.0.value");
+    expect(issues({ filters: [{ field: "level", op: "in", value: Array(101).fill("x") }] })).toContain(
+      "filters.0.value",
+    );
     expect(issues({ filters: [{ field: "level", op: "eq", value: "x", extra: 1 }] })).toContain("filters.0");
     expect(issues({ metrics: [{ op: "sum", field: "priority" }] })).toContain("metrics.0.op");
     expect(issues({ metrics: [{ op: "avg", field: "message" }] })).toContain("metrics.0.field");
@@ -167,8 +221,14 @@ describe("analytics helpers", () => {
   });
 
   it("resolveRange defaults to the 24 hours before now", () => {
-    expect(resolveRange({}, 1_000_000_000_000)).toEqual({ start: 1_000_000_000_000 - 86_400_000, end: 1_000_000_000_000 });
-    expect(resolveRange({ end_time: 2_000_000_000_000 }, 0)).toEqual({ start: 2_000_000_000_000 - 86_400_000, end: 2_000_000_000_000 });
+    expect(resolveRange({}, 1_000_000_000_000)).toEqual({
+      start: 1_000_000_000_000 - 86_400_000,
+      end: 1_000_000_000_000,
+    });
+    expect(resolveRange({ end_time: 2_000_000_000_000 }, 0)).toEqual({
+      start: 2_000_000_000_000 - 86_400_000,
+      end: 2_000_000_000_000,
+    });
   });
 
   it("derivePatternId is stable, distinct per text and a valid log id", () => {
@@ -180,8 +240,20 @@ describe("analytics helpers", () => {
   });
 
   it("LearnPatternsRequest accepts an optional id and ISO or ms times", () => {
-    const r = LearnPatternsRequest.parse({ patterns: [{ pattern: "x <*>", type: "error", severity: "high", first_seen: "2025-01-06T00:00:00Z", last_seen: 1_800_000_000_000 }] });
+    const r = LearnPatternsRequest.parse({
+      patterns: [
+        {
+          pattern: "x <*>",
+          type: "error",
+          severity: "high",
+          first_seen: "2025-01-06T00:00:00Z",
+          last_seen: 1_800_000_000_000,
+        },
+      ],
+    });
     expect(r.patterns[0]).toMatchObject({ first_seen: Date.UTC(2025, 0, 6), last_seen: 1_800_000_000_000 });
-    expect(LearnPatternsRequest.safeParse({ patterns: [{ pattern: "x", type: "fatal", severity: "high" }] }).success).toBe(false);
+    expect(
+      LearnPatternsRequest.safeParse({ patterns: [{ pattern: "x", type: "fatal", severity: "high" }] }).success,
+    ).toBe(false);
   });
 });

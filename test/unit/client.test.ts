@@ -22,7 +22,8 @@ function fakeServer(script: Answer[] = []) {
     const answer = script.shift() ?? 202;
     if (answer === "network") throw new TypeError("fetch failed: ECONNRESET");
     if (typeof answer === "function") return answer(logs);
-    if (answer !== 202) return Response.json({ error: { code: "upstream_unavailable", message: "down" } }, { status: answer });
+    if (answer !== 202)
+      return Response.json({ error: { code: "upstream_unavailable", message: "down" } }, { status: answer });
     const results = logs.map((l, index) => {
       const duplicate = stored.has(l.id);
       if (!duplicate) stored.set(l.id, l);
@@ -93,7 +94,11 @@ describe("LoggerClient", () => {
       ["warn", "b", "shop"],
       ["error", "c", "shop"],
     ]);
-    expect(call.logs[2]).toMatchObject({ request_id: "r-1", timestamp: 1_790_000_000_000, id: expect.stringMatching(/^id-/) });
+    expect(call.logs[2]).toMatchObject({
+      request_id: "r-1",
+      timestamp: 1_790_000_000_000,
+      id: expect.stringMatching(/^id-/),
+    });
     expect(c.stats()).toMatchObject({ buffered: 0, sent: 3 });
   });
 
@@ -178,7 +183,14 @@ describe("LoggerClient", () => {
   it("resends only the entries the server could not store (upstream_unavailable), not the stored ones", async () => {
     const partial = (logs: ClientLogEntry[]) =>
       Response.json(
-        { accepted: 1, rejected: 1, results: [{ index: 0, id: logs[0].id }, { index: 1, error: { code: "upstream_unavailable", message: "retry" } }] },
+        {
+          accepted: 1,
+          rejected: 1,
+          results: [
+            { index: 0, id: logs[0].id },
+            { index: 1, error: { code: "upstream_unavailable", message: "retry" } },
+          ],
+        },
         { status: 202 },
       );
     const server = fakeServer([partial, 202]);
@@ -192,8 +204,19 @@ describe("LoggerClient", () => {
 
   it("resends entries refused as rate_limited once the backoff has passed", async () => {
     const limited = (logs: ClientLogEntry[]) =>
-      Response.json({ accepted: 0, rejected: 1, results: [{ index: 0, error: { code: "rate_limited", message: "over the limit" } }] }, { status: 202 });
-    const server = fakeServer([limited, (logs) => new Response("slow down", { status: 429, headers: { "retry-after": "1" } }), 202]);
+      Response.json(
+        {
+          accepted: 0,
+          rejected: 1,
+          results: [{ index: 0, error: { code: "rate_limited", message: "over the limit" } }],
+        },
+        { status: 202 },
+      );
+    const server = fakeServer([
+      limited,
+      (logs) => new Response("slow down", { status: 429, headers: { "retry-after": "1" } }),
+      202,
+    ]);
     const { c, sleeps } = client(server, { backoffBaseMs: 100 });
     c.info("later");
     await c.flush();
@@ -204,7 +227,17 @@ describe("LoggerClient", () => {
 
   it("does not retry entries the server refuses, and reports them", async () => {
     const refused = (logs: ClientLogEntry[]) =>
-      Response.json({ accepted: 1, rejected: 1, results: [{ index: 0, id: logs[0].id }, { index: 1, error: { code: "invalid_request", message: "logs.1.message: must not be empty" } }] }, { status: 202 });
+      Response.json(
+        {
+          accepted: 1,
+          rejected: 1,
+          results: [
+            { index: 0, id: logs[0].id },
+            { index: 1, error: { code: "invalid_request", message: "logs.1.message: must not be empty" } },
+          ],
+        },
+        { status: 202 },
+      );
     const server = fakeServer([refused, 401]);
     const seen: [string, number][] = [];
     const { c } = client(server, { onError: (e, entries) => seen.push([e.message, entries.length]) });
@@ -266,12 +299,23 @@ describe("LoggerClient", () => {
     const server = fakeServer();
     const binding = { fetch: server.fetch };
     const waited: Promise<unknown>[] = [];
-    const c = new LoggerClient({ fetcher: binding, apiKey: "k", service: "edge", domain: "example.com", flushIntervalMs: 0 });
+    const c = new LoggerClient({
+      fetcher: binding,
+      apiKey: "k",
+      service: "edge",
+      domain: "example.com",
+      flushIntervalMs: 0,
+    });
     c.error("boom", new TypeError("bad input"));
     c.waitUntil({ waitUntil: (p) => waited.push(p) });
     await Promise.all(waited);
     expect(server.calls[0].url).toBe("https://logger/api/logs/batch");
-    expect(server.calls[0].logs[0]).toMatchObject({ level: "error", message: "boom", domain: "example.com", metadata: { error: "TypeError" } });
+    expect(server.calls[0].logs[0]).toMatchObject({
+      level: "error",
+      message: "boom",
+      domain: "example.com",
+      metadata: { error: "TypeError" },
+    });
     expect(server.calls[0].logs[0].stack_trace).toContain("TypeError: bad input");
     expect(server.calls[0].logs[0].id).toMatch(/^[A-Za-z0-9_-]{21}$/); // nanoid
   });

@@ -12,10 +12,12 @@ describe("backoffDelay", () => {
 });
 
 describe("deliverWithSplit", () => {
-  const refusing = (bad: Set<number>, log: number[][]) => async (batch: number[]): Promise<SendResult> => {
-    log.push(batch);
-    return batch.some((x) => bad.has(x)) ? { kind: "refused", error: "400" } : { kind: "ok" };
-  };
+  const refusing =
+    (bad: Set<number>, log: number[][]) =>
+    async (batch: number[]): Promise<SendResult> => {
+      log.push(batch);
+      return batch.some((x) => bad.has(x)) ? { kind: "refused", error: "400" } : { kind: "ok" };
+    };
 
   it("isolates refused entries and delivers all the others, in order", async () => {
     const log: number[][] = [];

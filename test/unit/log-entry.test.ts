@@ -56,13 +56,21 @@ describe("configuration", () => {
       [{ API_KEYS: keys, PERSISTENCE_ENABLED: "true" }, /PERSISTENCE_ENABLED/],
     ];
     for (const [env, re] of cases) {
-      await expect(buildConfig(env as Env)).rejects.toMatchObject({ code: "invalid_config", message: expect.stringMatching(re) });
+      await expect(buildConfig(env as Env)).rejects.toMatchObject({
+        code: "invalid_config",
+        message: expect.stringMatching(re),
+      });
     }
   });
 
   it("defaults to KV-only without a data service and to persistence with one", async () => {
     expect((await buildConfig({ API_KEYS: keys } as Env)).persistenceEnabled).toBe(false);
     const withUrl = await buildConfig({ API_KEYS: keys, DATA_SERVICE_URL: "https://data.example" } as Env);
-    expect(withUrl).toMatchObject({ persistenceEnabled: true, bulkInsertSize: 50, flushIntervalMs: 30_000, dataServiceTimeoutMs: 5000 });
+    expect(withUrl).toMatchObject({
+      persistenceEnabled: true,
+      bulkInsertSize: 50,
+      flushIntervalMs: 30_000,
+      dataServiceTimeoutMs: 5000,
+    });
   });
 });

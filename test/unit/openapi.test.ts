@@ -8,7 +8,10 @@ import { buildOpenApiDocument } from "../../src/http/openapi.js";
 
 type Doc = {
   openapi: string;
-  paths: Record<string, Record<string, { parameters?: { name: string; in: string }[]; requestBody?: unknown; security?: unknown[] }>>;
+  paths: Record<
+    string,
+    Record<string, { parameters?: { name: string; in: string }[]; requestBody?: unknown; security?: unknown[] }>
+  >;
   components: { schemas: Record<string, { properties?: Record<string, unknown>; required?: string[] }> };
 };
 
@@ -25,8 +28,15 @@ describe("buildOpenApiDocument", () => {
 
   it("describes the contract's routes", () => {
     for (const [path, method] of [
-      ["/api/logs", "post"], ["/api/logs/batch", "post"], ["/v1/logs", "post"], ["/api/logs/search", "get"], ["/api/logs/{id}", "get"],
-      ["/api/services/{service}/error-rate", "get"], ["/metrics", "get"], ["/health", "get"], ["/openapi.json", "get"],
+      ["/api/logs", "post"],
+      ["/api/logs/batch", "post"],
+      ["/v1/logs", "post"],
+      ["/api/logs/search", "get"],
+      ["/api/logs/{id}", "get"],
+      ["/api/services/{service}/error-rate", "get"],
+      ["/metrics", "get"],
+      ["/health", "get"],
+      ["/openapi.json", "get"],
     ] as const) {
       expect(doc.paths[path]?.[method], `${method} ${path}`).toBeDefined();
     }
@@ -36,8 +46,12 @@ describe("buildOpenApiDocument", () => {
   it("generates schemas from the zod validators, references resolving", () => {
     const entry = doc.components.schemas.LogEntryInput;
     expect(entry.required).toEqual(["level", "message", "service"]);
-    expect(Object.keys(entry.properties!)).toEqual(expect.arrayContaining(["id", "timestamp", "metadata", "context", "stack_trace", "category", "priority"]));
-    expect(doc.paths["/api/logs/search"].get.parameters!.map((p) => p.name)).toEqual(expect.arrayContaining(["service", "level", "q", "limit", "cursor", "order"]));
+    expect(Object.keys(entry.properties!)).toEqual(
+      expect.arrayContaining(["id", "timestamp", "metadata", "context", "stack_trace", "category", "priority"]),
+    );
+    expect(doc.paths["/api/logs/search"].get.parameters!.map((p) => p.name)).toEqual(
+      expect.arrayContaining(["service", "level", "q", "limit", "cursor", "order"]),
+    );
     const text = JSON.stringify(doc);
     const refs = [...text.matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)].map((m) => m[1]);
     expect(refs.length).toBeGreaterThan(0);

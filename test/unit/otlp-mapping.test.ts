@@ -17,8 +17,14 @@ import { jsonDepthExceeds, OtlpLogsRequest } from "../../src/schema/otlp.js";
 const str = (stringValue: string) => ({ stringValue });
 const kv = (key: string, value: object) => ({ key, value });
 
-function request(records: unknown[], resourceAttrs: unknown[] = [kv("service.name", str("checkout"))], scope: object = { name: "my-lib", version: "1.2.3" }) {
-  return OtlpLogsRequest.parse({ resourceLogs: [{ resource: { attributes: resourceAttrs }, scopeLogs: [{ scope, logRecords: records }] }] });
+function request(
+  records: unknown[],
+  resourceAttrs: unknown[] = [kv("service.name", str("checkout"))],
+  scope: object = { name: "my-lib", version: "1.2.3" },
+) {
+  return OtlpLogsRequest.parse({
+    resourceLogs: [{ resource: { attributes: resourceAttrs }, scopeLogs: [{ scope, logRecords: records }] }],
+  });
 }
 
 const T_NS = "1790000000123456789"; // 2026-09-21T…; ms = 1790000000123
@@ -47,11 +53,23 @@ describe("mapOtlpLogs", () => {
               kv("exception.type", str("TimeoutError")),
               kv("exception.message", str("upstream took 3000 ms")),
               kv("exception.stacktrace", str("TimeoutError: upstream took 3000 ms\n    at pay (pay.js:1:1)")),
-              kv("cart", { kvlistValue: { values: [kv("items", { intValue: "3" }), kv("total", { doubleValue: 9.5 }), kv("tags", { arrayValue: { values: [str("a"), { boolValue: true }] } })] } }),
+              kv("cart", {
+                kvlistValue: {
+                  values: [
+                    kv("items", { intValue: "3" }),
+                    kv("total", { doubleValue: 9.5 }),
+                    kv("tags", { arrayValue: { values: [str("a"), { boolValue: true }] } }),
+                  ],
+                },
+              }),
             ],
           },
         ],
-        [kv("service.name", str("checkout")), kv("service.namespace", str("Shop.Example.com")), kv("host.name", str("web-1"))],
+        [
+          kv("service.name", str("checkout")),
+          kv("service.namespace", str("Shop.Example.com")),
+          kv("host.name", str("web-1")),
+        ],
       ),
     );
     expect(m.rejected).toEqual([]);
@@ -93,7 +111,18 @@ describe("mapOtlpLogs", () => {
 
   it("maps severityNumber ranges, then severityText, then defaults to info (error with an exception)", () => {
     expect([1, 4, 5, 8, 9, 12, 13, 16, 17, 20, 21, 24].map((n) => severityToLevel(n, undefined))).toEqual([
-      "debug", "debug", "debug", "debug", "info", "info", "warn", "warn", "error", "error", "error", "error",
+      "debug",
+      "debug",
+      "debug",
+      "debug",
+      "info",
+      "info",
+      "warn",
+      "warn",
+      "error",
+      "error",
+      "error",
+      "error",
     ]);
     expect(severityToLevel(0, "WARNING")).toBe("warn");
     expect(severityToLevel(undefined, "FATAL")).toBe("error");
@@ -111,7 +140,10 @@ describe("mapOtlpLogs", () => {
     );
     expect(m.entries.map((e) => e.entry.level)).toEqual(["info", "info", "error"]);
     // no body: the exception becomes the message, and the stack trace
-    expect(m.entries[2].entry).toMatchObject({ message: "TypeError: x is undefined", stack_trace: "TypeError: x is undefined" });
+    expect(m.entries[2].entry).toMatchObject({
+      message: "TypeError: x is undefined",
+      stack_trace: "TypeError: x is undefined",
+    });
   });
 
   it("accepts timeUnixNano and intValue as strings or numbers, and falls back to observedTimeUnixNano", () => {
@@ -121,7 +153,11 @@ describe("mapOtlpLogs", () => {
     expect(unixNanoToMs(0)).toBeUndefined();
     const m = mapOtlpLogs(
       request([
-        { timeUnixNano: 1790000000123456789, body: str("number time"), attributes: [kv("n", { intValue: 5 }), kv("s", { intValue: "6" })] },
+        {
+          timeUnixNano: 1790000000123456789,
+          body: str("number time"),
+          attributes: [kv("n", { intValue: 5 }), kv("s", { intValue: "6" })],
+        },
         { timeUnixNano: "0", observedTimeUnixNano: "1790000000999000000", body: str("observed") },
         { body: str("no time at all") },
       ]),
@@ -141,7 +177,9 @@ describe("mapOtlpLogs", () => {
   });
 
   it("renders a structured body as JSON text", () => {
-    const m = mapOtlpLogs(request([{ body: { kvlistValue: { values: [kv("event", str("login")), kv("ok", { boolValue: true })] } } }]));
+    const m = mapOtlpLogs(
+      request([{ body: { kvlistValue: { values: [kv("event", str("login")), kv("ok", { boolValue: true })] } } }]),
+    );
     expect(m.entries[0].entry.message).toBe('{"event":"login","ok":true}');
   });
 
@@ -166,9 +204,13 @@ describe("mapOtlpLogs", () => {
   });
 
   it("ignores a service.namespace that is not hostname-like (it stays in metadata.otel.resource)", () => {
-    const m = mapOtlpLogs(request([{ body: str("x") }], [kv("service.name", str("a")), kv("service.namespace", str("not a host"))]));
+    const m = mapOtlpLogs(
+      request([{ body: str("x") }], [kv("service.name", str("a")), kv("service.namespace", str("not a host"))]),
+    );
     expect(m.entries[0].entry.domain).toBeUndefined();
-    expect((m.entries[0].entry.metadata as { otel: { resource: object } }).otel.resource).toEqual({ "service.namespace": "not a host" });
+    expect((m.entries[0].entry.metadata as { otel: { resource: object } }).otel.resource).toEqual({
+      "service.namespace": "not a host",
+    });
   });
 
   it("rejects, with a reason and the record's path, what cannot be mapped, and maps the rest", () => {
@@ -187,7 +229,10 @@ describe("mapOtlpLogs", () => {
     expect(m.entries.map((e) => e.path)).toEqual(["resourceLogs.0.scopeLogs.0.logRecords.0"]);
     expect(m.rejected).toEqual([
       { path: "resourceLogs.0.scopeLogs.0.logRecords.1", reason: expect.stringContaining("body: is empty") },
-      { path: "resourceLogs.0.scopeLogs.0.logRecords.2", reason: expect.stringContaining("is not nanoseconds since the epoch") },
+      {
+        path: "resourceLogs.0.scopeLogs.0.logRecords.2",
+        reason: expect.stringContaining("is not nanoseconds since the epoch"),
+      },
       { path: "resourceLogs.0.scopeLogs.0.logRecords.3", reason: "traceId: must be 32 hex characters" },
       { path: "resourceLogs.0.scopeLogs.0.logRecords.4", reason: "attributes: nested deeper than 8 levels" },
       { path: "resourceLogs.0.scopeLogs.0.logRecords.5", reason: expect.stringMatching(/^body\.intValue/) },
@@ -203,7 +248,14 @@ describe("mapOtlpLogs", () => {
   });
 
   it("keeps __proto__ attributes as own keys so the entry validator refuses them", () => {
-    const m = mapOtlpLogs(request([{ body: str("x"), attributes: [kv("__proto__", { kvlistValue: { values: [kv("polluted", { boolValue: true })] } })] }]));
+    const m = mapOtlpLogs(
+      request([
+        {
+          body: str("x"),
+          attributes: [kv("__proto__", { kvlistValue: { values: [kv("polluted", { boolValue: true })] } })],
+        },
+      ]),
+    );
     const entry = m.entries[0].entry;
     expect(Object.keys(entry.metadata as object)).toContain("__proto__");
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
@@ -212,7 +264,12 @@ describe("mapOtlpLogs", () => {
   });
 
   it("treats empty and all-zero trace ids as absent", () => {
-    const m = mapOtlpLogs(request([{ body: str("a"), traceId: "", spanId: "" }, { body: str("b"), traceId: "0".repeat(32), spanId: "0".repeat(16) }]));
+    const m = mapOtlpLogs(
+      request([
+        { body: str("a"), traceId: "", spanId: "" },
+        { body: str("b"), traceId: "0".repeat(32), spanId: "0".repeat(16) },
+      ]),
+    );
     expect(m.entries.map((e) => e.entry.request_id)).toEqual([undefined, undefined]);
   });
 

@@ -120,7 +120,9 @@ describe("ids and merges", () => {
   it("finds the event when the first word is the variable", () => {
     const miner = new PatternMiner();
     const programs = ["chrome.exe", "firefox.exe", "Dropbox.exe", "putty.exe", "git.exe"];
-    const ids = programs.map((p) => miner.add(`${p} - proxy.example.com:5070 open through proxy proxy.example.com:5070 HTTPS`).id);
+    const ids = programs.map(
+      (p) => miner.add(`${p} - proxy.example.com:5070 open through proxy proxy.example.com:5070 HTTPS`).id,
+    );
     expect(new Set(ids.map((id) => miner.resolve(id)))).toEqual(new Set([ids[0]]));
     expect(miner.get(ids[0])!.template).toBe("<*> - <*> open through proxy <*> HTTPS");
   });
@@ -137,7 +139,11 @@ describe("ids and merges", () => {
     const snapshot = JSON.parse(JSON.stringify(miner.toJSON()).split(idOf("apple pie")).join(idOf("cherry tart")));
     const restored = PatternMiner.fromJSON(snapshot);
     expect(restored.add("apple pie").id).toBe(idOf("cherry tart"));
-    expect(restored.add("cherry tart")).toEqual({ id: idOf("cherry tart") + "-1", template: "cherry tart", isNew: true });
+    expect(restored.add("cherry tart")).toEqual({
+      id: idOf("cherry tart") + "-1",
+      template: "cherry tart",
+      isNew: true,
+    });
   });
 
   it("match() finds the pattern without learning", () => {
@@ -262,7 +268,11 @@ describe("maskVariables", () => {
     ["dates and times", "at 2024-05-01 10:00:01,123 2024-05-01T10:00:01Z", "at <*> <*> <*>"],
     ["quoted values", "service 'sparkDriver' named \"web\"", "service '<*>' named \"<*>\""],
     ["key=value", "status=active ruser= (uid=0) table='orders'", "status=<*> ruser= (uid=<*>) table='<*>'"],
-    ["name prefix kept for plain numbers", "blk_-123 core.1234 size:42 part-00001", "blk_<*> core.<*> size:<*> part-<*>"],
+    [
+      "name prefix kept for plain numbers",
+      "blk_-123 core.1234 size:42 part-00001",
+      "blk_<*> core.<*> size:<*> part-<*>",
+    ],
     ["call argument", "chdir(/tmp/x) failed", "chdir(<*>) failed"],
     ["identifiers with digits", "MSRA-SA-41.example.com broadcast_9_piece0 ssh2", "<*> <*> <*>"],
     ["byte units after a number", "size 5.2 KB, free 317 MiB", "size <*> <*>, free <*> <*>"],
@@ -292,7 +302,8 @@ describe("templateSimilarity", () => {
 describe("benchmark helpers (scripts/loghub.ts)", () => {
   it("turns a Loghub log_format into the benchmark regex", () => {
     const re = formatToRegex("<Date> <Time> - <Level>  \\[<Node>:<Component>@<Id>\\] - <Content>");
-    const line = "2015-07-29 17:41:44,747 - INFO  [QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181:FastLeaderElection@774] - Notification time out: 3200";
+    const line =
+      "2015-07-29 17:41:44,747 - INFO  [QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181:FastLeaderElection@774] - Notification time out: 3200";
     expect(extractContent(line, re)).toBe("Notification time out: 3200");
     expect(extractContent("  no header here ", re)).toBe("no header here");
     expect(extractContent(" whole line ", undefined)).toBe("whole line");

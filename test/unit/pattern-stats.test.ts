@@ -10,7 +10,13 @@ describe("PatternBook", () => {
     b.record("p1", "info", undefined, NOW - 5 * MIN);
     b.record("p1", "warn", 4, NOW - 2 * MIN);
     b.record("p2", "error", 5, NOW);
-    expect(b.view("p1")).toMatchObject({ total: 2, type: "warning", severity: "high", firstSeen: NOW - 5 * MIN, lastSeen: NOW - 2 * MIN });
+    expect(b.view("p1")).toMatchObject({
+      total: 2,
+      type: "warning",
+      severity: "high",
+      firstSeen: NOW - 5 * MIN,
+      lastSeen: NOW - 2 * MIN,
+    });
     expect(b.view("p2")).toMatchObject({ total: 1, type: "error", severity: "critical" });
     expect([patternType([0, 0, 3, 1]), patternSeverity([0, 0, 3, 1], 0)]).toEqual(["info", "low"]);
   });
@@ -29,11 +35,16 @@ describe("PatternBook", () => {
     b.record("old", "info", undefined, NOW);
     b.record("alias", "error", 2, NOW - MIN);
     b.record("gone", "info", undefined, NOW);
-    b.compact((id) => (id === "alias" ? "old" : id), (id) => id !== "gone");
+    b.compact(
+      (id) => (id === "alias" ? "old" : id),
+      (id) => id !== "gone",
+    );
     expect(b.size).toBe(1);
     expect(b.view("old")).toMatchObject({ total: 2, type: "error", firstSeen: NOW - MIN });
     const copy = PatternBook.fromJSON(JSON.parse(JSON.stringify(b.toJSON())));
     expect(copy.view("old")).toEqual(b.view("old"));
-    expect(copy.trend("old", NOW - 2 * MIN, NOW + 1, MIN, NOW)).toEqual(b.trend("old", NOW - 2 * MIN, NOW + 1, MIN, NOW));
+    expect(copy.trend("old", NOW - 2 * MIN, NOW + 1, MIN, NOW)).toEqual(
+      b.trend("old", NOW - 2 * MIN, NOW + 1, MIN, NOW),
+    );
   });
 });

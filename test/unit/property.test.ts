@@ -4,9 +4,24 @@
 import fc from "fast-check";
 import { describe, expect, it, vi } from "vitest";
 import { PatternMiner } from "../../src/core/pattern-miner.js";
-import { DEFAULT_REDACTION, redactEntry, redactText, REDACT_RULES, type RedactionOptions } from "../../src/core/redact.js";
+import {
+  DEFAULT_REDACTION,
+  redactEntry,
+  redactText,
+  REDACT_RULES,
+  type RedactionOptions,
+} from "../../src/core/redact.js";
 import { validateEntries } from "../../src/schema/ingest.js";
-import { CATEGORIES, ID_RE, LEVELS, LIMITS, LogEntryInput, normaliseEntry, SERVICE_NAME_RE, utf8Length } from "../../src/schema/log-entry.js";
+import {
+  CATEGORIES,
+  ID_RE,
+  LEVELS,
+  LIMITS,
+  LogEntryInput,
+  normaliseEntry,
+  SERVICE_NAME_RE,
+  utf8Length,
+} from "../../src/schema/log-entry.js";
 
 const RUNS = { numRuns: 300 };
 // a few hundred runs each, some with 100 KiB strings: give a slow CI machine room
@@ -17,11 +32,19 @@ vi.setConfig({ testTimeout: 60_000 });
 /** Strings that stress encoders: ASCII, any code point, lone surrogates, control characters. */
 const loneSurrogate = fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c));
 const control = fc.integer({ min: 0, max: 0x1f }).map((c) => String.fromCharCode(c));
-const anyChar = fc.oneof(fc.string({ unit: "binary", minLength: 1, maxLength: 1 }), loneSurrogate, control, fc.constantFrom("é", "😀", "\u2028", "\ufeff"));
+const anyChar = fc.oneof(
+  fc.string({ unit: "binary", minLength: 1, maxLength: 1 }),
+  loneSurrogate,
+  control,
+  fc.constantFrom("é", "😀", "\u2028", "\ufeff"),
+);
 const weirdString = fc.oneof(fc.string(), fc.string({ unit: anyChar, maxLength: 64 }));
 /** Occasionally far over every limit (up to ~120 KiB of 4-byte characters). */
 const bigString = fc
-  .tuple(fc.constantFrom("a", "é", "😀", "\ud800", "ab@x.io 4111 1111 1111 1111 "), fc.integer({ min: 1000, max: 30_000 }))
+  .tuple(
+    fc.constantFrom("a", "é", "😀", "\ud800", "ab@x.io 4111 1111 1111 1111 "),
+    fc.integer({ min: 1000, max: 30_000 }),
+  )
   .map(([s, n]) => s.repeat(n));
 const stringish = fc.oneof({ weight: 6, arbitrary: weirdString }, { weight: 1, arbitrary: bigString });
 
@@ -30,7 +53,16 @@ const scalar = fc.oneof(
   stringish,
   fc.double(),
   fc.integer(),
-  fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0, 1e11, 1_700_000_000, 1_700_000_000_000, 8.64e15 + 1),
+  fc.constantFrom(
+    Number.NaN,
+    Number.POSITIVE_INFINITY,
+    Number.NEGATIVE_INFINITY,
+    -0,
+    1e11,
+    1_700_000_000,
+    1_700_000_000_000,
+    8.64e15 + 1,
+  ),
   fc.boolean(),
   fc.constant(null),
   fc.constant(undefined),
@@ -52,7 +84,11 @@ const deepObject = fc.integer({ min: 1, max: 40 }).map((n) => {
 const entryish = fc.record(
   {
     id: fc.oneof(fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/), stringish, scalar),
-    timestamp: fc.oneof(fc.integer({ min: 100_000_000_000, max: 8_640_000_000_000_000 }), fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), scalar),
+    timestamp: fc.oneof(
+      fc.integer({ min: 100_000_000_000, max: 8_640_000_000_000_000 }),
+      fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+      scalar,
+    ),
     level: fc.oneof(fc.constantFrom(...LEVELS, "WARNING", "fatal", "Trace", "critical", "nope", ""), scalar),
     message: fc.oneof(stringish, scalar),
     service: fc.oneof(fc.stringMatching(/^[A-Za-z0-9._-]{1,128}$/), stringish, scalar),
@@ -97,14 +133,16 @@ describe("LogEntryInput.safeParse + normaliseEntry", () => {
         expect(utf8Length(e.message)).toBeLessThanOrEqual(LIMITS.messageBytes);
         expect(e.truncated === true).toBe(e.message !== (raw as { message: string }).message);
         if (e.stack_trace !== undefined) expect(utf8Length(e.stack_trace)).toBeLessThanOrEqual(LIMITS.stackTraceBytes);
-        for (const f of ["user_id", "session_id", "request_id"] as const) if (e[f] !== undefined) expect(e[f]!.length).toBeLessThanOrEqual(LIMITS.refFieldChars);
+        for (const f of ["user_id", "session_id", "request_id"] as const)
+          if (e[f] !== undefined) expect(e[f]!.length).toBeLessThanOrEqual(LIMITS.refFieldChars);
         if (e.context?.url !== undefined) expect(e.context.url.length).toBeLessThanOrEqual(LIMITS.urlChars);
         if (e.metadata !== undefined) {
           expect(utf8Length(JSON.stringify(e.metadata))).toBeLessThanOrEqual(LIMITS.metadataBytes);
           expect(depthOf(e.metadata)).toBeLessThanOrEqual(LIMITS.metadataDepth);
           expect(JSON.stringify(e.metadata)).not.toMatch(/"(__proto__|constructor|prototype)":/);
         }
-        if (e.priority !== undefined) expect(Number.isInteger(e.priority) && e.priority >= 1 && e.priority <= 5).toBe(true);
+        if (e.priority !== undefined)
+          expect(Number.isInteger(e.priority) && e.priority >= 1 && e.priority <= 5).toBe(true);
       }),
       RUNS,
     );
@@ -113,7 +151,13 @@ describe("LogEntryInput.safeParse + normaliseEntry", () => {
   it("validateEntries answers every index exactly once, with redaction on or off", () => {
     fc.assert(
       fc.property(fc.array(fc.oneof(entryish, anyValue), { maxLength: 8 }), fc.boolean(), (raw, redact) => {
-        const { valid, rejected } = validateEntries(raw, 1_800_000_000_000, () => "id", "logs", redact ? DEFAULT_REDACTION : undefined);
+        const { valid, rejected } = validateEntries(
+          raw,
+          1_800_000_000_000,
+          () => "id",
+          "logs",
+          redact ? DEFAULT_REDACTION : undefined,
+        );
         const indexes = [...valid.map((v) => v.index), ...rejected.map((r) => r.index)].sort((a, b) => a - b);
         expect(indexes).toEqual(raw.map((_, i) => i));
         for (const r of rejected) {
@@ -131,7 +175,8 @@ describe("LogEntryInput.safeParse + normaliseEntry", () => {
         const a = LogEntryInput.safeParse(raw);
         const b = LogEntryInput.safeParse(structuredClone(raw));
         expect(a.success).toBe(b.success);
-        if (a.success && b.success) expect(normaliseEntry(a.data, 1, () => "x")).toEqual(normaliseEntry(b.data, 1, () => "x"));
+        if (a.success && b.success)
+          expect(normaliseEntry(a.data, 1, () => "x")).toEqual(normaliseEntry(b.data, 1, () => "x"));
       }),
       { numRuns: 150 },
     );
@@ -143,22 +188,75 @@ describe("LogEntryInput.safeParse + normaliseEntry", () => {
 /** Text built from PII-ish fragments, so the rules actually fire and interact. */
 const fragment = fc.oneof(
   fc.constantFrom(
-    "alice@example.com", "a@b.co", "@", ".", "-", " ", ":", "::", "/", "=", "&", "\"", "'", "\n",
-    "4111 1111 1111 1111", "4111111111111111", "378282246310005", "4111-1111-", "1718000000000", "0", "9", "4111",
-    "Bearer ", "Basic ", "Authorization: ", "authorization\":\"", "Cookie: ", "token=", "password: ", "api_key=", "[secret]", "[card]", "[email]",
-    "sk_live_abcdefgh1234", "AKIAIOSFODNN7EXAMPLE", "ghp_abcdefghijklmnopqrstuvwxyz0123456789", "eyJhbGciOiJIUzI1NiJ9", "eyJzdWIiOiIxMjM0NTY3ODkwIn0",
-    "https://", "postgres://u:p@h", "-----BEGIN PRIVATE KEY-----", "-----END PRIVATE KEY-----",
-    "192.168.0.1", "10.0.0.", "fe80::1", "2001:db8::", "::ffff:", "abc", "XYZ",
+    "alice@example.com",
+    "a@b.co",
+    "@",
+    ".",
+    "-",
+    " ",
+    ":",
+    "::",
+    "/",
+    "=",
+    "&",
+    '"',
+    "'",
+    "\n",
+    "4111 1111 1111 1111",
+    "4111111111111111",
+    "378282246310005",
+    "4111-1111-",
+    "1718000000000",
+    "0",
+    "9",
+    "4111",
+    "Bearer ",
+    "Basic ",
+    "Authorization: ",
+    'authorization":"',
+    "Cookie: ",
+    "token=",
+    "password: ",
+    "api_key=",
+    "[secret]",
+    "[card]",
+    "[email]",
+    "sk_live_abcdefgh1234",
+    "AKIAIOSFODNN7EXAMPLE",
+    "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+    "eyJhbGciOiJIUzI1NiJ9",
+    "eyJzdWIiOiIxMjM0NTY3ODkwIn0",
+    "https://",
+    "postgres://u:p@h",
+    "-----BEGIN PRIVATE KEY-----",
+    "-----END PRIVATE KEY-----",
+    "192.168.0.1",
+    "10.0.0.",
+    "fe80::1",
+    "2001:db8::",
+    "::ffff:",
+    "abc",
+    "XYZ",
   ),
   fc.string({ maxLength: 6 }),
   fc.string({ unit: anyChar, maxLength: 4 }),
 );
 const piiText = fc.array(fragment, { maxLength: 24 }).map((parts) => parts.join(""));
-const options = fc.subarray([...REDACT_RULES]).map((rules) => Object.fromEntries(REDACT_RULES.map((r) => [r, rules.includes(r)])) as unknown as RedactionOptions);
+const options = fc
+  .subarray([...REDACT_RULES])
+  .map((rules) => Object.fromEntries(REDACT_RULES.map((r) => [r, rules.includes(r)])) as unknown as RedactionOptions);
 const piiValue = fc.letrec((tie) => ({
   tree: fc.oneof({ depthSize: "small" }, piiText, scalar, tie("array"), tie("object")),
   array: fc.array(tie("tree"), { maxLength: 4 }),
-  object: fc.dictionary(fc.oneof(fc.constantFrom("password", "token", "Authorization", "note", "x-api-key", "ip"), fc.string({ maxLength: 6 }), pollutingKey), tie("tree"), { maxKeys: 4 }),
+  object: fc.dictionary(
+    fc.oneof(
+      fc.constantFrom("password", "token", "Authorization", "note", "x-api-key", "ip"),
+      fc.string({ maxLength: 6 }),
+      pollutingKey,
+    ),
+    tie("tree"),
+    { maxKeys: 4 },
+  ),
 })).tree;
 
 describe("redaction", () => {
@@ -175,7 +273,16 @@ describe("redaction", () => {
   it("redactEntry never throws, is idempotent, and leaves no enabled shape behind", () => {
     fc.assert(
       fc.property(
-        fc.record({ message: fc.oneof(piiText, scalar), stack_trace: fc.oneof(piiText, scalar), user_id: piiText, metadata: piiValue, context: fc.oneof(fc.record({ url: piiText, ip: piiText }), piiValue) }, { requiredKeys: [] }),
+        fc.record(
+          {
+            message: fc.oneof(piiText, scalar),
+            stack_trace: fc.oneof(piiText, scalar),
+            user_id: piiText,
+            metadata: piiValue,
+            context: fc.oneof(fc.record({ url: piiText, ip: piiText }), piiValue),
+          },
+          { requiredKeys: [] },
+        ),
         options,
         (entry, o) => {
           const once = redactEntry(entry, o);
@@ -204,12 +311,45 @@ describe("redaction", () => {
 
 /** Log-like lines: a few templates with variable slots, plus arbitrary and huge strings. */
 const logLine = fc.oneof(
-  { weight: 4, arbitrary: fc.tuple(fc.constantFrom("GET /users/{} returned {} in {} ms", "user {} logged in from {}", "db timeout after {} ms on {}", "job {} state {} -> {}", "{} {} {}"), fc.array(fc.oneof(fc.nat().map(String), fc.stringMatching(/^[0-9a-f]{1,12}$/), fc.constantFrom("a", "b", "c", "d", "e", "f", "g")), { minLength: 3, maxLength: 3 })).map(([t, vs]) => t.replace(/\{\}/g, () => vs.shift() ?? "")) },
+  {
+    weight: 4,
+    arbitrary: fc
+      .tuple(
+        fc.constantFrom(
+          "GET /users/{} returned {} in {} ms",
+          "user {} logged in from {}",
+          "db timeout after {} ms on {}",
+          "job {} state {} -> {}",
+          "{} {} {}",
+        ),
+        fc.array(
+          fc.oneof(
+            fc.nat().map(String),
+            fc.stringMatching(/^[0-9a-f]{1,12}$/),
+            fc.constantFrom("a", "b", "c", "d", "e", "f", "g"),
+          ),
+          { minLength: 3, maxLength: 3 },
+        ),
+      )
+      .map(([t, vs]) => t.replace(/\{\}/g, () => vs.shift() ?? "")),
+  },
   { weight: 2, arbitrary: weirdString },
-  { weight: 1, arbitrary: fc.array(fc.constantFrom("a", "b", "c", "1", "2", "x y", "<*>", "\u0001"), { maxLength: 300 }).map((t) => t.join(" ")) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .array(fc.constantFrom("a", "b", "c", "1", "2", "x y", "<*>", "\u0001"), { maxLength: 300 })
+      .map((t) => t.join(" ")),
+  },
   { weight: 1, arbitrary: bigString },
 );
-const minerOptions = fc.record({ maxPatterns: fc.integer({ min: 1, max: 20 }), maxLineBytes: fc.integer({ min: 1, max: 5000 }), maxTokens: fc.integer({ min: 1, max: 64 }) }, { requiredKeys: [] });
+const minerOptions = fc.record(
+  {
+    maxPatterns: fc.integer({ min: 1, max: 20 }),
+    maxLineBytes: fc.integer({ min: 1, max: 5000 }),
+    maxTokens: fc.integer({ min: 1, max: 64 }),
+  },
+  { requiredKeys: [] },
+);
 
 describe("PatternMiner", () => {
   it("add never throws, size stays within maxPatterns, and the same sequence gives the same ids", () => {
@@ -236,17 +376,22 @@ describe("PatternMiner", () => {
 
   it("toJSON/fromJSON round-trips, and the restored miner continues exactly like the original", () => {
     fc.assert(
-      fc.property(fc.array(logLine, { maxLength: 40 }), fc.array(logLine, { maxLength: 20 }), minerOptions, (first, then, opts) => {
-        const original = new PatternMiner(opts);
-        first.forEach((l, i) => original.add(l, i));
-        const snapshot = JSON.parse(JSON.stringify(original.toJSON()));
-        const restored = PatternMiner.fromJSON(snapshot, opts);
-        expect(restored.toJSON()).toEqual(original.toJSON());
-        expect(restored.patterns()).toEqual(original.patterns());
-        then.forEach((l, i) => expect(restored.add(l, 100 + i)).toEqual(original.add(l, 100 + i)));
-        expect(restored.toJSON()).toEqual(original.toJSON());
-        expect(restored.size).toBeLessThanOrEqual(opts.maxPatterns ?? 1000);
-      }),
+      fc.property(
+        fc.array(logLine, { maxLength: 40 }),
+        fc.array(logLine, { maxLength: 20 }),
+        minerOptions,
+        (first, then, opts) => {
+          const original = new PatternMiner(opts);
+          first.forEach((l, i) => original.add(l, i));
+          const snapshot = JSON.parse(JSON.stringify(original.toJSON()));
+          const restored = PatternMiner.fromJSON(snapshot, opts);
+          expect(restored.toJSON()).toEqual(original.toJSON());
+          expect(restored.patterns()).toEqual(original.patterns());
+          then.forEach((l, i) => expect(restored.add(l, 100 + i)).toEqual(original.add(l, 100 + i)));
+          expect(restored.toJSON()).toEqual(original.toJSON());
+          expect(restored.size).toBeLessThanOrEqual(opts.maxPatterns ?? 1000);
+        },
+      ),
       { numRuns: 150 },
     );
   });

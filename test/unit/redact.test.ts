@@ -32,7 +32,10 @@ describe("redactText: exact outputs", () => {
     ["mc 5555555555554444 visa13 4222222222222", "mc [card] visa13 [card]"],
     ["card then year 4111 1111 1111 1111 2024", "card then year [card] 2024"],
     ["order 4111111111111111 1", "order [card] 1"],
-    ["Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.abcdefghijk", "Authorization: Bearer [secret]"],
+    [
+      "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.abcdefghijk",
+      "Authorization: Bearer [secret]",
+    ],
     ['headers {"authorization":"Basic dXNlcjpwYXNz","x":1}', 'headers {"authorization":"Basic [secret]","x":1}'],
     ["proxy-authorization=opaque-value-1", "proxy-authorization=[secret]"],
     ["sent Bearer abc123def456 upstream", "sent Bearer [secret] upstream"],
@@ -45,7 +48,10 @@ describe("redactText: exact outputs", () => {
     ["GET /cb?code=1&token=abc123&x=2", "GET /cb?code=1&token=[secret]&x=2"],
     ["login password=hunter2 user=bob", "login password=[secret] user=bob"],
     ["db_password: 'p4ss' csrf_token=zz", "db_password: '[secret]' csrf_token=[secret]"],
-    ['{"password":"hunter2","api_key":"0123456789abcdef0123456789abcdef"}', '{"password":"[secret]","api_key":"[secret]"}'],
+    [
+      '{"password":"hunter2","api_key":"0123456789abcdef0123456789abcdef"}',
+      '{"password":"[secret]","api_key":"[secret]"}',
+    ],
     ["X-Api-Key: 9f86d081884c7d659a2feaa0", "X-Api-Key: [secret]"],
     ["Cookie: session=abc; theme=dark\nnext line", "Cookie: [secret]\nnext line"],
     ["-----BEGIN RSA PRIVATE KEY-----\nMIIabc\n-----END RSA PRIVATE KEY----- after", "[secret] after"],
@@ -67,8 +73,12 @@ describe("redactText: exact outputs", () => {
     expect(r(text, NO_REDACTION)).toBe(text);
     expect(r(text, { ...NO_REDACTION, email: true })).toBe("[email] 4111111111111111 password=x https://u:p@h");
     expect(r(text, { ...NO_REDACTION, card: true })).toBe("alice@example.com [card] password=x https://u:p@h");
-    expect(r(text, { ...NO_REDACTION, secret: true })).toBe("alice@example.com 4111111111111111 password=[secret] https://u:p@h");
-    expect(r(text, { ...NO_REDACTION, url_password: true })).toBe("alice@example.com 4111111111111111 password=x https://u:[secret]@h");
+    expect(r(text, { ...NO_REDACTION, secret: true })).toBe(
+      "alice@example.com 4111111111111111 password=[secret] https://u:p@h",
+    );
+    expect(r(text, { ...NO_REDACTION, url_password: true })).toBe(
+      "alice@example.com 4111111111111111 password=x https://u:[secret]@h",
+    );
   });
 });
 
@@ -102,10 +112,22 @@ describe("redactText: no over-redaction", () => {
   });
 
   it("classifies metadata keys", () => {
-    for (const k of ["password", "DB_PASSWORD", "client-secret", "access_token", "apiKey", "X-API-Key", "Authorization", "cookie", "aws_secret_access_key", "private_key"]) {
+    for (const k of [
+      "password",
+      "DB_PASSWORD",
+      "client-secret",
+      "access_token",
+      "apiKey",
+      "X-API-Key",
+      "Authorization",
+      "cookie",
+      "aws_secret_access_key",
+      "private_key",
+    ]) {
       expect(isSecretKey(k), k).toBe(true);
     }
-    for (const k of ["tokens", "max_tokens", "user", "key_id", "passport", "author", "secretary"]) expect(isSecretKey(k), k).toBe(false);
+    for (const k of ["tokens", "max_tokens", "user", "key_id", "passport", "author", "secretary"])
+      expect(isSecretKey(k), k).toBe(false);
   });
 });
 
@@ -152,7 +174,11 @@ describe("redactEntry", () => {
   });
 
   it("masks context.ip wholesale with the ip rule and leaves everything alone with none", () => {
-    expect(redactEntry(entry, ALL).context).toEqual({ url: "https://api.example.com/cb?api_key=[secret]&x=1", method: "POST", ip: "[ip]" });
+    expect(redactEntry(entry, ALL).context).toEqual({
+      url: "https://api.example.com/cb?api_key=[secret]&x=1",
+      method: "POST",
+      ip: "[ip]",
+    });
     expect(redactEntry(entry, NO_REDACTION)).toBe(entry);
   });
 
@@ -164,7 +190,16 @@ describe("redactEntry", () => {
   it("keeps fields within LIMITS when markers are longer than what they replace", () => {
     const stack = "pwd=x ".repeat(Math.floor(LIMITS.stackTraceBytes / 6));
     const meta = { s: "pwd=x ".repeat(2600) }; // ~15.6 KiB in, ~2.2x after redaction
-    const out = redactEntry({ message: "m", stack_trace: stack, user_id: "a@b.co ".repeat(36), metadata: meta, context: { url: `https://x/?token=1&${"token=1&".repeat(250)}` } }, DEFAULT_REDACTION);
+    const out = redactEntry(
+      {
+        message: "m",
+        stack_trace: stack,
+        user_id: "a@b.co ".repeat(36),
+        metadata: meta,
+        context: { url: `https://x/?token=1&${"token=1&".repeat(250)}` },
+      },
+      DEFAULT_REDACTION,
+    );
     expect(utf8Length(out.stack_trace!)).toBeLessThanOrEqual(LIMITS.stackTraceBytes);
     expect(out.user_id!.length).toBeLessThanOrEqual(LIMITS.refFieldChars);
     expect((out.context as { url: string }).url.length).toBeLessThanOrEqual(LIMITS.urlChars);
@@ -183,7 +218,13 @@ describe("redactEntry", () => {
 
   it("runs before normalisation in validateEntries (a card across the 32 KiB cut is still hidden)", () => {
     const message = `${"x".repeat(LIMITS.messageBytes - 8)} 4111 1111 1111 1111`;
-    const { valid } = validateEntries([{ level: "info", message, service: "api" }], 1, () => "id", "logs", DEFAULT_REDACTION);
+    const { valid } = validateEntries(
+      [{ level: "info", message, service: "api" }],
+      1,
+      () => "id",
+      "logs",
+      DEFAULT_REDACTION,
+    );
     expect(valid[0].entry.message).toBe(`${"x".repeat(LIMITS.messageBytes - 8)} [card]`);
     const plain = validateEntries([{ level: "info", message, service: "api" }], 1, () => "id");
     expect(plain.valid[0].entry.truncated).toBe(true);
@@ -205,7 +246,10 @@ describe("bounded time on hostile inputs", () => {
     ["schemes", "a://".repeat(ONE_MIB / 4)],
     ["secret keys", "password password ".repeat(ONE_MIB / 18)],
     ["spaces after key", `token${" ".repeat(ONE_MIB)}`],
-    ["dense PII (every rule fires, two passes)", "alice@example.com 4111 1111 1111 1111 password=x 10.0.0.1 Bearer abc123def456 ".repeat(ONE_MIB / 80)],
+    [
+      "dense PII (every rule fires, two passes)",
+      "alice@example.com 4111 1111 1111 1111 password=x 10.0.0.1 Bearer abc123def456 ".repeat(ONE_MIB / 80),
+    ],
   ])("%s (1 MiB) in well under a second", (_name, text) => {
     const t0 = performance.now();
     const out = redactText(text, ALL);
@@ -228,9 +272,15 @@ describe("REDACT setting", () => {
   });
 
   it("is part of Config, and a bad value is invalid_config naming REDACT", async () => {
-    const base = { API_KEYS: JSON.stringify([{ key: "k-12345678", scopes: ["read"], services: ["*"] }]) } as unknown as Env;
+    const base = {
+      API_KEYS: JSON.stringify([{ key: "k-12345678", scopes: ["read"], services: ["*"] }]),
+    } as unknown as Env;
     expect((await buildConfig(base)).redaction).toEqual(DEFAULT_REDACTION);
     expect((await buildConfig({ ...base, REDACT: "none" })).redaction).toEqual(NO_REDACTION);
-    await expect(buildConfig({ ...base, REDACT: "emails" })).rejects.toMatchObject({ code: "invalid_config", status: 500, message: expect.stringMatching(/^REDACT/) });
+    await expect(buildConfig({ ...base, REDACT: "emails" })).rejects.toMatchObject({
+      code: "invalid_config",
+      status: 500,
+      message: expect.stringMatching(/^REDACT/),
+    });
   });
 });

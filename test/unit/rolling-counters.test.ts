@@ -71,6 +71,9 @@ describe("evaluateErrorRate", () => {
     expect(evaluateErrorRate(counts, 0.05, 20)).toMatchObject({ rate: 0.5, ok: true });
     expect(evaluateErrorRate(counts, 0.05, 10)).toMatchObject({ rate: 0.5, errors: 5, total: 10, ok: false });
     expect(evaluateErrorRate(counts, 0.5, 10).ok).toBe(true);
-    expect(evaluateErrorRate({ error: 0, warn: 0, info: 0, debug: 0, total: 0 }, 0, 0)).toMatchObject({ rate: 0, ok: true });
+    expect(evaluateErrorRate({ error: 0, warn: 0, info: 0, debug: 0, total: 0 }, 0, 0)).toMatchObject({
+      rate: 0,
+      ok: true,
+    });
   });
 });

@@ -17,7 +17,12 @@ describe("sharding", () => {
   });
 
   it("parses SHARD_OVERRIDES and rejects malformed pairs", () => {
-    expect(parseShardOverrides("api=4, checkout=8")).toEqual(new Map([["api", 4], ["checkout", 8]]));
+    expect(parseShardOverrides("api=4, checkout=8")).toEqual(
+      new Map([
+        ["api", 4],
+        ["checkout", 8],
+      ]),
+    );
     expect(parseShardOverrides("")).toEqual(new Map());
     expect(typeof parseShardOverrides("api=0")).toBe("string");
     expect(typeof parseShardOverrides("api:4")).toBe("string");

@@ -2,7 +2,13 @@
 // what test/workers/tail-consumer.test.ts receives from a real producer Worker): scriptName null
 // locally, console arguments raw in `message`, exceptions with a stack.
 import { describe, expect, it } from "vitest";
-import { consoleLevel, MAX_TAIL_ENTRIES, outcomeLevel, type TailItem, traceItemsToEntries } from "../../src/core/tail-events.js";
+import {
+  consoleLevel,
+  MAX_TAIL_ENTRIES,
+  outcomeLevel,
+  type TailItem,
+  traceItemsToEntries,
+} from "../../src/core/tail-events.js";
 import { validateEntries } from "../../src/schema/ingest.js";
 
 const NOW = 1_790_000_000_000;
@@ -13,14 +19,25 @@ function fetchItem(over: Partial<TailItem> = {}): TailItem {
     outcome: "exception",
     eventTimestamp: NOW - 50,
     event: {
-      request: { url: "http://producer.test/checkout?cart=9", method: "POST", headers: { "cf-connecting-ip": "198.51.100.4", "cf-ray": "8a1b2c3d4e5f6789-AMS" } },
+      request: {
+        url: "http://producer.test/checkout?cart=9",
+        method: "POST",
+        headers: { "cf-connecting-ip": "198.51.100.4", "cf-ray": "8a1b2c3d4e5f6789-AMS" },
+      },
       response: undefined,
     },
     logs: [
       { level: "log", message: ["checkout started", { cart: 9 }], timestamp: NOW - 49 },
       { level: "error", message: ["payment declined"], timestamp: NOW - 48 },
     ],
-    exceptions: [{ name: "Error", message: "card service down", stack: "Error: card service down\n    at Object.fetch (producer-worker.js:9:11)", timestamp: NOW - 47 }],
+    exceptions: [
+      {
+        name: "Error",
+        message: "card service down",
+        stack: "Error: card service down\n    at Object.fetch (producer-worker.js:9:11)",
+        timestamp: NOW - 47,
+      },
+    ],
     truncated: false,
     cpuTime: 2,
     wallTime: 5,
@@ -52,7 +69,9 @@ describe("traceItemsToEntries", () => {
       [host, "warn", "slow path 5ppccl", 1795907159758],
       [host, "info", `POST http://${host}/ok?tag=5ppccl → 200`, 1795907159757],
     ]);
-    expect(entries[2].stack_trace).toBe("Error: producer exploded 5ppccl\n    at Object.fetch (file:///work/main/test/fixtures/producer-worker.js:12:13)");
+    expect(entries[2].stack_trace).toBe(
+      "Error: producer exploded 5ppccl\n    at Object.fetch (file:///work/main/test/fixtures/producer-worker.js:12:13)",
+    );
     expect(entries[5].metadata).toEqual({ ms: 1200, tail: { outcome: "ok", event: "fetch", console: "warn" } });
     expect(entries[6].context).toEqual({ url: `http://${host}/ok?tag=5ppccl`, method: "POST" });
     expect(validateEntries(entries, NOW, () => "id").rejected).toEqual([]);
@@ -107,7 +126,21 @@ describe("traceItemsToEntries", () => {
 
   it("names the service after scriptName when the runtime sets it, keeping namespace and entrypoint in metadata", () => {
     const { entries } = traceItemsToEntries(
-      [fetchItem({ scriptName: "shop-api", dispatchNamespace: "customers", entrypoint: "default", scriptVersion: { id: "v-123" }, outcome: "ok", logs: [], exceptions: [], event: { request: { url: "https://shop.example.com/", method: "GET", headers: {} }, response: { status: 200 } } })],
+      [
+        fetchItem({
+          scriptName: "shop-api",
+          dispatchNamespace: "customers",
+          entrypoint: "default",
+          scriptVersion: { id: "v-123" },
+          outcome: "ok",
+          logs: [],
+          exceptions: [],
+          event: {
+            request: { url: "https://shop.example.com/", method: "GET", headers: {} },
+            response: { status: 200 },
+          },
+        }),
+      ],
       NOW,
     );
     expect(entries).toEqual([
@@ -117,7 +150,18 @@ describe("traceItemsToEntries", () => {
         service: "shop-api",
         timestamp: NOW - 50,
         context: { url: "https://shop.example.com/", method: "GET" },
-        metadata: { tail: { outcome: "ok", event: "fetch", entrypoint: "default", dispatch_namespace: "customers", script_version: "v-123" }, status: 200, cpu_time_ms: 2, wall_time_ms: 5 },
+        metadata: {
+          tail: {
+            outcome: "ok",
+            event: "fetch",
+            entrypoint: "default",
+            dispatch_namespace: "customers",
+            script_version: "v-123",
+          },
+          status: 200,
+          cpu_time_ms: 2,
+          wall_time_ms: 5,
+        },
       },
     ]);
   });
@@ -140,7 +184,15 @@ describe("traceItemsToEntries", () => {
   });
 
   it("maps console levels and outcomes", () => {
-    expect(["log", "info", "debug", "trace", "warn", "error", "table"].map(consoleLevel)).toEqual(["info", "info", "debug", "debug", "warn", "error", "info"]);
+    expect(["log", "info", "debug", "trace", "warn", "error", "table"].map(consoleLevel)).toEqual([
+      "info",
+      "info",
+      "debug",
+      "debug",
+      "warn",
+      "error",
+      "info",
+    ]);
     expect(outcomeLevel("ok", 200)).toBe("info");
     expect(outcomeLevel("ok", 404)).toBe("warn");
     expect(outcomeLevel("ok", 503)).toBe("error");
@@ -155,7 +207,11 @@ describe("traceItemsToEntries", () => {
           exceptions: [],
           logs: [
             { level: "log", message: [{ level: "warn", message: "slow upstream", ms: 1200 }], timestamp: NOW },
-            { level: "log", message: [JSON.stringify({ msg: "cache miss", key: "k1", level: "debug" })], timestamp: NOW },
+            {
+              level: "log",
+              message: [JSON.stringify({ msg: "cache miss", key: "k1", level: "debug" })],
+              timestamp: NOW,
+            },
             { level: "info", message: [{ noMessage: true }], timestamp: NOW },
           ],
         }),
@@ -171,18 +227,28 @@ describe("traceItemsToEntries", () => {
 
   it("folds fields that metadata cannot hold into the message instead of losing the entry", () => {
     const big = { message: "huge", blob: "x".repeat(20_000) };
-    const { entries } = traceItemsToEntries([fetchItem({ exceptions: [], logs: [{ level: "log", message: [big], timestamp: NOW }] })], NOW);
+    const { entries } = traceItemsToEntries(
+      [fetchItem({ exceptions: [], logs: [{ level: "log", message: [big], timestamp: NOW }] })],
+      NOW,
+    );
     expect(entries[0].message).toBe(JSON.stringify(big));
     expect(entries[0].metadata).toEqual({ tail: { outcome: "exception", event: "fetch", console: "log" } });
     expect(validateEntries(entries, NOW, () => "id").rejected).toEqual([]);
   });
 
   it("skips empty console calls, uses now for missing timestamps, and caps the entries per call", () => {
-    const r = traceItemsToEntries([fetchItem({ eventTimestamp: null, exceptions: [], logs: [{ level: "log", message: [""], timestamp: 0 }] })], NOW);
+    const r = traceItemsToEntries(
+      [fetchItem({ eventTimestamp: null, exceptions: [], logs: [{ level: "log", message: [""], timestamp: 0 }] })],
+      NOW,
+    );
     expect(r.skipped).toBe(1);
     expect(r.entries.map((e) => e.timestamp)).toEqual([NOW]);
 
-    const many = Array.from({ length: MAX_TAIL_ENTRIES + 10 }, (_, i) => ({ level: "log", message: [`line ${i}`], timestamp: NOW }));
+    const many = Array.from({ length: MAX_TAIL_ENTRIES + 10 }, (_, i) => ({
+      level: "log",
+      message: [`line ${i}`],
+      timestamp: NOW,
+    }));
     const capped = traceItemsToEntries([fetchItem({ exceptions: [], logs: many })], NOW);
     expect(capped.entries).toHaveLength(MAX_TAIL_ENTRIES);
     expect(capped.dropped).toBe(11); // 10 console lines + the outcome entry
@@ -191,7 +257,13 @@ describe("traceItemsToEntries", () => {
   it("cuts long URLs and stacks to the entry limits", () => {
     const url = `https://x.test/${"a".repeat(5000)}`;
     const { entries } = traceItemsToEntries(
-      [fetchItem({ logs: [], event: { request: { url, method: "GET", headers: {} } }, exceptions: [{ name: "Error", message: "m", stack: "s".repeat(70_000), timestamp: NOW }] })],
+      [
+        fetchItem({
+          logs: [],
+          event: { request: { url, method: "GET", headers: {} } },
+          exceptions: [{ name: "Error", message: "m", stack: "s".repeat(70_000), timestamp: NOW }],
+        }),
+      ],
       NOW,
     );
     expect((entries[0].context as { url: string }).url).toHaveLength(2048);

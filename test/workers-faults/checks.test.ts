@@ -4,7 +4,8 @@ import { describe, expect, it, beforeEach } from "vitest";
 import { call, getJson, ingest, KEYS, uniqueService } from "../workers/helpers.js";
 import { fake } from "./setup.js";
 
-const logs = (service: string, level: string, n: number) => Array.from({ length: n }, (_, i) => ({ level, message: `${level} ${i}`, service }));
+const logs = (service: string, level: string, n: number) =>
+  Array.from({ length: n }, (_, i) => ({ level, message: `${level} ${i}`, service }));
 
 async function until(pred: () => boolean, ms = 8000) {
   const end = Date.now() + ms;
@@ -15,7 +16,15 @@ async function createCheck(service: string, extra: Record<string, unknown> = {})
   const res = await call("/api/checks", {
     method: "POST",
     key: KEYS.admin,
-    json: { name: "api errors", service, window: "5m", threshold: 0.5, min_events: 4, webhook_url: "http://hooks.test/alert", ...extra },
+    json: {
+      name: "api errors",
+      service,
+      window: "5m",
+      threshold: 0.5,
+      min_events: 4,
+      webhook_url: "http://hooks.test/alert",
+      ...extra,
+    },
   });
   expect(res.status).toBe(201);
   return (await res.json()) as { id: string; state: string };
@@ -65,7 +74,14 @@ describe("stored checks", () => {
     const service = "check-sharded"; // 3 shards in this project
     await createCheck(service, { min_events: 30 });
     // 40 logs spread over 3 shards: no single shard holds min_events, the sum does
-    await ingest(Array.from({ length: 40 }, (_, i) => ({ id: `cs-${i}`, level: i % 4 === 0 ? "info" : "error", message: "x", service })));
+    await ingest(
+      Array.from({ length: 40 }, (_, i) => ({
+        id: `cs-${i}`,
+        level: i % 4 === 0 ? "info" : "error",
+        message: "x",
+        service,
+      })),
+    );
     await until(() => fake.hooks.length >= 1, 20_000); // the alarm re-evaluates every 10 s
     expect(fake.hooks).toHaveLength(1);
     expect(fake.hooks[0]).toMatchObject({ state: "breached", total: 40, errors: 30 });
@@ -75,9 +91,15 @@ describe("stored checks", () => {
     const service = uniqueService("check-crud");
     const check = await createCheck(service);
     expect((await call("/api/checks", { method: "POST", key: KEYS.read, json: {} })).status).toBe(403);
-    const bad = await call("/api/checks", { method: "POST", key: KEYS.admin, json: { service, threshold: 2, webhook_url: "ftp://x" } });
+    const bad = await call("/api/checks", {
+      method: "POST",
+      key: KEYS.admin,
+      json: { service, threshold: 2, webhook_url: "ftp://x" },
+    });
     expect(bad.status).toBe(400);
-    expect(((await bad.json()) as { error: { details: { path: string }[] } }).error.details.map((d) => d.path).sort()).toEqual(["threshold", "webhook_url"]);
+    expect(
+      ((await bad.json()) as { error: { details: { path: string }[] } }).error.details.map((d) => d.path).sort(),
+    ).toEqual(["threshold", "webhook_url"]);
     const list = await getJson<{ checks: { id: string }[] }>("/api/checks");
     expect(list.body.checks.map((c) => c.id)).toContain(check.id);
     expect((await getJson(`/api/checks/${check.id}`, KEYS.apiOnly)).status).toBe(404); // other service

@@ -11,7 +11,12 @@ const stubOf = (service: string) => env.LOG_AGGREGATOR.getByName(`default/${serv
 async function ingestMany(service: string, n: number, prefix: string): Promise<string[]> {
   const ids: string[] = [];
   for (let start = 0; start < n; start += 500) {
-    const logs = Array.from({ length: Math.min(500, n - start) }, (_, i) => ({ id: `${prefix}-${start + i}`, level: "info", message: `m ${start + i}`, service }));
+    const logs = Array.from({ length: Math.min(500, n - start) }, (_, i) => ({
+      id: `${prefix}-${start + i}`,
+      level: "info",
+      message: `m ${start + i}`,
+      service,
+    }));
     const r = await ingest(logs);
     expect(r.body.accepted).toBe(logs.length);
     ids.push(...logs.map((l) => l.id));
@@ -29,7 +34,11 @@ async function until<T>(probe: () => Promise<T>, done: (v: T) => boolean, timeou
   }
 }
 const health = (service: string) => runInDurableObject(stubOf(service), (o) => o.health());
-const drain = (service: string) => until(() => health(service), (h) => h.pending === 0 && h.failures === 0);
+const drain = (service: string) =>
+  until(
+    () => health(service),
+    (h) => h.pending === 0 && h.failures === 0,
+  );
 
 beforeEach(() => fake.reset());
 
@@ -54,7 +63,10 @@ describe("flush to the data service", () => {
       fake.failure = failure;
       // 250 pending rows arm the alarm at once; each failing run re-arms it with backoff
       const ids = await ingestMany(service, 250, `f${failure}`);
-      const h = await until(() => health(service), (x) => x.failures >= 3);
+      const h = await until(
+        () => health(service),
+        (x) => x.failures >= 3,
+      );
       expect(h.pending).toBe(250);
       expect(h.failures).toBeGreaterThanOrEqual(3);
       expect(h.last_error).toBeTruthy();
@@ -121,8 +133,13 @@ describe("flush to the data service", () => {
     const res = await call(`/api/admin/flush?service=${service}`, { method: "POST", key: KEYS.admin });
     const report = (await res.json()) as { flushed: number; dead_lettered: number; pending: number };
     expect(report).toMatchObject({ flushed: 50, dead_lettered: 2, pending: 0 });
-    expect([...fake.stored.keys()].filter((id) => id.startsWith("dl-")).sort()).toEqual(ids.filter((id) => id !== "dl-7" && id !== "dl-31").sort());
-    const dead = await getJson<{ dead_letters: { id: string }[] }>(`/api/admin/dead-letters?service=${service}`, KEYS.admin);
+    expect([...fake.stored.keys()].filter((id) => id.startsWith("dl-")).sort()).toEqual(
+      ids.filter((id) => id !== "dl-7" && id !== "dl-31").sort(),
+    );
+    const dead = await getJson<{ dead_letters: { id: string }[] }>(
+      `/api/admin/dead-letters?service=${service}`,
+      KEYS.admin,
+    );
     expect(dead.body.dead_letters.map((d) => d.id)).toEqual(["dl-7", "dl-31"]);
     const healthRoute = await getJson("/health");
     expect(healthRoute.body.dead_letters).toBeGreaterThanOrEqual(2);
@@ -133,7 +150,10 @@ describe("flush to the data service", () => {
     expect(await replay.json()).toEqual({ replayed: 2 });
     await call(`/api/admin/flush?service=${service}`, { method: "POST", key: KEYS.admin });
     expect(fake.stored.has("dl-7") && fake.stored.has("dl-31")).toBe(true);
-    expect((await getJson<{ dead_letters: unknown[] }>(`/api/admin/dead-letters?service=${service}`, KEYS.admin)).body.dead_letters).toEqual([]);
+    expect(
+      (await getJson<{ dead_letters: unknown[] }>(`/api/admin/dead-letters?service=${service}`, KEYS.admin)).body
+        .dead_letters,
+    ).toEqual([]);
   });
 
   it("stores nothing twice when the same ids are resubmitted after a flush", async () => {
@@ -143,7 +163,9 @@ describe("flush to the data service", () => {
     await call(`/api/admin/flush?service=${service}`, { method: "POST", key: KEYS.admin });
     const again = await ingest(logs);
     expect(again.body.results.every((r) => (r as { duplicate?: boolean }).duplicate)).toBe(true);
-    const report = (await (await call(`/api/admin/flush?service=${service}`, { method: "POST", key: KEYS.admin })).json()) as { flushed: number };
+    const report = (await (
+      await call(`/api/admin/flush?service=${service}`, { method: "POST", key: KEYS.admin })
+    ).json()) as { flushed: number };
     expect(report.flushed).toBe(0);
     expect(fake.calls.flat().filter((id) => id.startsWith("rsb-"))).toHaveLength(20);
   });

@@ -12,7 +12,15 @@ export const fake = {
   failure: "none" as Failure,
   refuseIds: new Set<string>(),
   /** webhook bodies that were answered 2xx, and how many attempts to fail before that */
-  hooks: [] as { state: string; previous: string; id: string; check_id: string; rate: number; total: number; errors: number }[],
+  hooks: [] as {
+    state: string;
+    previous: string;
+    id: string;
+    check_id: string;
+    rate: number;
+    total: number;
+    errors: number;
+  }[],
   hookAttempts: 0,
   hookFailFirst: 0,
   reset() {
@@ -28,9 +36,13 @@ export const fake = {
 
 export const server = setupServer(
   // mined patterns are upserted after each flush; this fake only acknowledges them
-  http.post("http://data.test/api/logs/patterns/learn", () => HttpResponse.json({ created: 0, updated: 0, patterns: [] })),
+  http.post("http://data.test/api/logs/patterns/learn", () =>
+    HttpResponse.json({ created: 0, updated: 0, patterns: [] }),
+  ),
   // /health probes the service with a GET of an unknown id: 404 means reachable
-  http.get("http://data.test/api/logs/:id", () => HttpResponse.json({ error: { code: "not_found", message: "no such log" } }, { status: 404 })),
+  http.get("http://data.test/api/logs/:id", () =>
+    HttpResponse.json({ error: { code: "not_found", message: "no such log" } }, { status: 404 }),
+  ),
   http.post("http://hooks.test/alert", async ({ request }) => {
     fake.hookAttempts++;
     if (fake.hookAttempts <= fake.hookFailFirst) return new HttpResponse("down", { status: 500 });
@@ -43,7 +55,8 @@ export const server = setupServer(
     }
     const body = (await request.json()) as { logs: { id: string }[] };
     fake.calls.push(body.logs.map((l) => l.id));
-    if (fake.failure === "503") return HttpResponse.json({ error: { code: "upstream_unavailable", message: "down" } }, { status: 503 });
+    if (fake.failure === "503")
+      return HttpResponse.json({ error: { code: "upstream_unavailable", message: "down" } }, { status: 503 });
     if (fake.failure === "refused") return HttpResponse.error();
     if (fake.failure === "timeout") {
       await delay(2_000);
@@ -51,7 +64,10 @@ export const server = setupServer(
     }
     const refused = body.logs.filter((l) => fake.refuseIds.has(l.id));
     if (refused.length > 0) {
-      return HttpResponse.json({ error: { code: "invalid_request", message: `refused ${refused.map((r) => r.id).join(",")}` } }, { status: 400 });
+      return HttpResponse.json(
+        { error: { code: "invalid_request", message: `refused ${refused.map((r) => r.id).join(",")}` } },
+        { status: 400 },
+      );
     }
     let stored = 0;
     let duplicates = 0;

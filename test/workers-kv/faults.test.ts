@@ -21,7 +21,8 @@ async function swapEnv(service: string, override: (real: Record<string, unknown>
     });
 }
 
-const health = (service: string) => runInDurableObject(env.LOG_AGGREGATOR.getByName(`default/${service}`), (o) => o.health());
+const health = (service: string) =>
+  runInDurableObject(env.LOG_AGGREGATOR.getByName(`default/${service}`), (o) => o.health());
 
 describe("faults in the KV-only phase", () => {
   it("keeps rows while KV writes fail, then writes each once", async () => {
@@ -32,14 +33,20 @@ describe("faults in the KV-only phase", () => {
       ...real,
       LOGS_KV: { put: () => Promise.reject(new Error("KV unavailable")), get: () => Promise.resolve(null) },
     }));
-    const failed = (await (await call(`/api/admin/flush?service=${service}`, { method: "POST", key: KEYS.admin })).json()) as { flushed: number; pending: number; last_error: string };
+    const failed = (await (
+      await call(`/api/admin/flush?service=${service}`, { method: "POST", key: KEYS.admin })
+    ).json()) as { flushed: number; pending: number; last_error: string };
     expect(failed).toMatchObject({ flushed: 0, pending: 30 });
     expect(failed.last_error).toContain("KV unavailable");
     await restore();
-    const ok = (await (await call(`/api/admin/flush?service=${service}`, { method: "POST", key: KEYS.admin })).json()) as { flushed: number; pending: number; last_error: string | null };
+    const ok = (await (
+      await call(`/api/admin/flush?service=${service}`, { method: "POST", key: KEYS.admin })
+    ).json()) as { flushed: number; pending: number; last_error: string | null };
     expect(ok).toMatchObject({ flushed: 30, pending: 0, last_error: null });
     const chunks = await env.LOGS_KV.list({ prefix: `logs/default/${service}/` });
-    const stored = (await Promise.all(chunks.keys.map((k) => env.LOGS_KV.get<{ id: string }[]>(k.name, "json")))).flat();
+    const stored = (
+      await Promise.all(chunks.keys.map((k) => env.LOGS_KV.get<{ id: string }[]>(k.name, "json")))
+    ).flat();
     expect(stored.map((e) => e!.id).sort()).toEqual(logs.map((l) => l.id).sort());
   });
 
@@ -47,13 +54,15 @@ describe("faults in the KV-only phase", () => {
     const service = uniqueService("alarmthrow");
     await ingest(Array.from({ length: 10 }, (_, i) => ({ id: `at-${i}`, level: "error", message: `m ${i}`, service })));
     // a configuration read that throws makes the whole scheduled run throw
-    const restore = await swapEnv(service, (real) =>
-      new Proxy(real, {
-        get(target, key) {
-          if (key === "API_KEYS") throw new Error("secret store unavailable");
-          return target[key as string];
-        },
-      }),
+    const restore = await swapEnv(
+      service,
+      (real) =>
+        new Proxy(real, {
+          get(target, key) {
+            if (key === "API_KEYS") throw new Error("secret store unavailable");
+            return target[key as string];
+          },
+        }),
     );
     const stub = env.LOG_AGGREGATOR.getByName(`default/${service}`);
     await runDurableObjectAlarm(stub); // resolves: alarm() catches instead of throwing

@@ -9,7 +9,13 @@ describe("KV-only phase", () => {
   it("serves trimmed logs from KV chunks for search and get-by-id", async () => {
     const service = uniqueService("kvonly");
     const old = Date.now() - 3 * 86_400_000; // older than the 24 h hot retention
-    const oldLogs = Array.from({ length: 30 }, (_, i) => ({ id: `kv-old-${i}`, level: i % 3 === 0 ? "error" : "info", message: `old ${i}`, service, timestamp: old + i * 1000 }));
+    const oldLogs = Array.from({ length: 30 }, (_, i) => ({
+      id: `kv-old-${i}`,
+      level: i % 3 === 0 ? "error" : "info",
+      message: `old ${i}`,
+      service,
+      timestamp: old + i * 1000,
+    }));
     expect((await ingest(oldLogs)).body.accepted).toBe(30);
 
     const flush = await call(`/api/admin/flush?service=${service}`, { method: "POST", key: KEYS.admin });
@@ -17,7 +23,10 @@ describe("KV-only phase", () => {
 
     // trimmed from SQLite, kept as one chunk in KV
     const stub = env.LOG_AGGREGATOR.getByName(`default/${service}`);
-    const rows = await runInDurableObject(stub, (_, s) => s.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM logs").one().n);
+    const rows = await runInDurableObject(
+      stub,
+      (_, s) => s.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM logs").one().n,
+    );
     expect(rows).toBe(0);
     const keys = await env.LOGS_KV.list({ prefix: `logs/default/${service}/` });
     expect(keys.keys).toHaveLength(1);
@@ -32,7 +41,9 @@ describe("KV-only phase", () => {
     const all = await getJson<{ logs: { id: string }[] }>(`/api/logs/search?service=${service}&limit=1000`);
     expect(all.body.logs.map((l) => l.id)).toEqual(["kv-new-1", ...oldLogs.map((l) => l.id).reverse()]);
 
-    const errors = await getJson<{ logs: { id: string }[] }>(`/api/logs/search?service=${service}&level=error&order=asc&limit=4`);
+    const errors = await getJson<{ logs: { id: string }[] }>(
+      `/api/logs/search?service=${service}&level=error&order=asc&limit=4`,
+    );
     expect(errors.body.logs.map((l) => l.id)).toEqual(["kv-old-0", "kv-old-3", "kv-old-6", "kv-old-9"]);
 
     // pagination across hot rows and KV chunks: no duplicates, no gaps
@@ -55,7 +66,10 @@ describe("KV-only phase", () => {
       { id: "sn-2", level: "info", message: "fine", service },
     ]);
     await call(`/api/admin/flush?service=${service}`, { method: "POST", key: KEYS.admin });
-    const snap = await env.LOGS_KV.get<{ windows: { "1m": { error: number; total: number } }; recent_errors: { id: string }[] }>(`snapshot/default/${service}`, "json");
+    const snap = await env.LOGS_KV.get<{
+      windows: { "1m": { error: number; total: number } };
+      recent_errors: { id: string }[];
+    }>(`snapshot/default/${service}`, "json");
     expect(snap?.windows["1m"]).toMatchObject({ error: 1, total: 2 });
     expect(snap?.recent_errors.map((e) => e.id)).toEqual(["sn-1"]);
   });

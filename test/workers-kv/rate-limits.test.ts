@@ -4,14 +4,19 @@
 import { describe, expect, it } from "vitest";
 import { call, getJson, ingest, KEYS, uniqueService } from "../workers/helpers.js";
 
-const batch = (service: string, n: number, prefix: string) => Array.from({ length: n }, (_, i) => ({ id: `${prefix}-${i}`, level: "info", message: "m", service }));
+const batch = (service: string, n: number, prefix: string) =>
+  Array.from({ length: n }, (_, i) => ({ id: `${prefix}-${i}`, level: "info", message: "m", service }));
 
 describe("rate limits", () => {
   it("limits a noisy service with 429 and Retry-After, and leaves other services alone", async () => {
     const noisy = uniqueService("noisy");
     const quiet = uniqueService("quiet");
     expect((await ingest(batch(noisy, 1000, "n1"))).status).toBe(202); // the burst
-    const res = await call("/api/logs/batch", { method: "POST", key: KEYS.admin, json: { logs: batch(noisy, 1000, "n2") } });
+    const res = await call("/api/logs/batch", {
+      method: "POST",
+      key: KEYS.admin,
+      json: { logs: batch(noisy, 1000, "n2") },
+    });
     expect(res.status).toBe(429);
     expect(Number(res.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe("rate_limited");

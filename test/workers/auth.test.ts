@@ -44,7 +44,10 @@ describe("auth", () => {
       KEYS.ingestApiOnly,
     );
     expect(mixed.status).toBe(202);
-    expect(mixed.body.results[1]).toMatchObject({ index: 1, error: { code: "forbidden", details: [{ path: "logs.1.service" }] } });
+    expect(mixed.body.results[1]).toMatchObject({
+      index: 1,
+      error: { code: "forbidden", details: [{ path: "logs.1.service" }] },
+    });
 
     expect((await getJson(`/api/services/${other}/stats`, KEYS.apiOnly)).status).toBe(403);
     expect((await getJson(`/api/services/${other}/error-rate`, KEYS.apiOnly)).status).toBe(403);

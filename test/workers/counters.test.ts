@@ -5,7 +5,10 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { getJson, ingest, uniqueService } from "./helpers.js";
 
-type Windows = Record<"1m" | "5m" | "15m" | "1h" | "24h", { error: number; warn: number; info: number; debug: number; total: number }>;
+type Windows = Record<
+  "1m" | "5m" | "15m" | "1h" | "24h",
+  { error: number; warn: number; info: number; debug: number; total: number }
+>;
 
 async function seed(service: string) {
   const now = Date.now();
@@ -49,7 +52,9 @@ describe("live counters", () => {
     const after = await getJson<{ windows: Windows; series: unknown[] }>(`/api/services/${service}/stats`);
     expect(after.body.windows).toEqual(expected);
     expect(after.body.series).toEqual(before.body.series);
-    const perSecond = await getJson<{ series: { error: number; info: number }[] }>(`/api/services/${service}/stats?resolution=1s`);
+    const perSecond = await getJson<{ series: { error: number; info: number }[] }>(
+      `/api/services/${service}/stats?resolution=1s`,
+    );
     expect(perSecond.body.series).toHaveLength(300);
     expect(perSecond.body.series.reduce((a, p) => a + p.error + p.info, 0)).toBe(10);
 
@@ -94,7 +99,9 @@ describe("live counters", () => {
   it("lists known services with live counts", async () => {
     const service = uniqueService("listed");
     await seed(service);
-    const { body } = await getJson<{ services: { service: string; domain: string; counts: Windows; last_seen: number }[] }>(`/api/services`);
+    const { body } = await getJson<{
+      services: { service: string; domain: string; counts: Windows; last_seen: number }[];
+    }>(`/api/services`);
     const mine = body.services.find((s) => s.service === service);
     expect(mine).toMatchObject({ domain: "default", counts: expected });
   });

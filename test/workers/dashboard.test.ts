@@ -44,7 +44,13 @@ describe("dashboard", () => {
   });
 
   it("answers an unknown asset with a JSON 404", async () => {
-    for (const path of ["/assets/nope.js", "/assets/", "/assets/../src/app.ts", "/assets/a/b.css", "/assets/constructor"]) {
+    for (const path of [
+      "/assets/nope.js",
+      "/assets/",
+      "/assets/../src/app.ts",
+      "/assets/a/b.css",
+      "/assets/constructor",
+    ]) {
       const res = await call(path);
       expect(res.status, path).toBe(404);
       expect(await res.json(), path).toMatchObject({ error: { code: "not_found" } });
@@ -58,7 +64,10 @@ describe("dashboard", () => {
     expect(page.status).toBe(200);
     const asset = await app.fetch(new Request("http://logger.test/assets/uplot.js"), bare);
     expect(asset.status).toBe(200);
-    const apiCall = await app.fetch(new Request("http://logger.test/api/services", { headers: { authorization: "Bearer dev-read-key" } }), bare);
+    const apiCall = await app.fetch(
+      new Request("http://logger.test/api/services", { headers: { authorization: "Bearer dev-read-key" } }),
+      bare,
+    );
     expect(apiCall.status).toBe(500);
   });
 });

@@ -17,12 +17,21 @@ export async function call(path: string, init: RequestInit & { key?: string; jso
     body = JSON.stringify(init.json);
     if (!headers.has("content-type")) headers.set("content-type", "application/json");
   }
-  return (exports as unknown as { default: Fetcher }).default.fetch(new Request(`http://logger.test${path}`, { ...init, headers, body }));
+  return (exports as unknown as { default: Fetcher }).default.fetch(
+    new Request(`http://logger.test${path}`, { ...init, headers, body }),
+  );
 }
 
 export async function ingest(logs: unknown[], key: string = KEYS.ingest) {
   const res = await call("/api/logs/batch", { method: "POST", key, json: { logs } });
-  return { status: res.status, body: (await res.json()) as { accepted: number; rejected: number; results: { index: number; id?: string; error?: { code: string; details?: { path: string }[] } }[] } };
+  return {
+    status: res.status,
+    body: (await res.json()) as {
+      accepted: number;
+      rejected: number;
+      results: { index: number; id?: string; error?: { code: string; details?: { path: string }[] } }[];
+    },
+  };
 }
 
 export async function getJson<T = any>(path: string, key: string = KEYS.read): Promise<{ status: number; body: T }> {

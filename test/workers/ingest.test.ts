@@ -107,14 +107,23 @@ describe("POST /api/logs/batch", () => {
 
   it("accepts a single entry on POST /api/logs", async () => {
     const service = uniqueService("single");
-    const res = await call("/api/logs", { method: "POST", key: KEYS.ingest, json: { level: "debug", message: "one", service } });
+    const res = await call("/api/logs", {
+      method: "POST",
+      key: KEYS.ingest,
+      json: { level: "debug", message: "one", service },
+    });
     expect(res.status).toBe(202);
     const body = (await res.json()) as { accepted: number };
     expect(body.accepted).toBe(1);
   });
 
   it("rejects bodies by size, entry count, media type and JSON syntax", async () => {
-    const huge = await call("/api/logs/batch", { method: "POST", key: KEYS.ingest, headers: { "content-type": "application/json" }, body: "x".repeat(1024 * 1024 + 1) });
+    const huge = await call("/api/logs/batch", {
+      method: "POST",
+      key: KEYS.ingest,
+      headers: { "content-type": "application/json" },
+      body: "x".repeat(1024 * 1024 + 1),
+    });
     expect(huge.status).toBe(413);
     expect(((await huge.json()) as any).error.code).toBe("payload_too_large");
 
@@ -125,18 +134,36 @@ describe("POST /api/logs/batch", () => {
     expect(noType.status).toBe(415);
     expect(((await noType.json()) as any).error.code).toBe("unsupported_media_type");
 
-    const form = await call("/api/logs/batch", { method: "POST", key: KEYS.ingest, headers: { "content-type": "application/x-www-form-urlencoded" }, body: "a=1&b=2" });
+    const form = await call("/api/logs/batch", {
+      method: "POST",
+      key: KEYS.ingest,
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "a=1&b=2",
+    });
     expect(form.status).toBe(415);
 
-    const text = await call("/api/logs/batch", { method: "POST", key: KEYS.ingest, headers: { "content-type": "text/plain" }, body: "{}" });
+    const text = await call("/api/logs/batch", {
+      method: "POST",
+      key: KEYS.ingest,
+      headers: { "content-type": "text/plain" },
+      body: "{}",
+    });
     expect(text.status).toBe(415);
 
-    const broken = await call("/api/logs/batch", { method: "POST", key: KEYS.ingest, headers: { "content-type": "application/json" }, body: '{"logs": [' });
+    const broken = await call("/api/logs/batch", {
+      method: "POST",
+      key: KEYS.ingest,
+      headers: { "content-type": "application/json" },
+      body: '{"logs": [',
+    });
     expect(broken.status).toBe(400);
     expect(((await broken.json()) as any).error.code).toBe("invalid_json");
 
     const notArray = await call("/api/logs/batch", { method: "POST", key: KEYS.ingest, json: { logs: 5 } });
     expect(notArray.status).toBe(400);
-    expect(((await notArray.json()) as any).error).toMatchObject({ code: "invalid_request", details: [{ path: "logs" }] });
+    expect(((await notArray.json()) as any).error).toMatchObject({
+      code: "invalid_request",
+      details: [{ path: "logs" }],
+    });
   });
 });

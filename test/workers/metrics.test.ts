@@ -40,9 +40,19 @@ describe("GET /metrics", () => {
     const { families, contentType } = await scrape();
     expect(contentType).toMatch(/^text\/plain; version=0\.0\.4/);
     const labels = { service, domain: "default" };
-    expect(["error", "warn", "info", "debug"].map((level) => value(families, "logger_logs_received_total", { ...labels, level }))).toEqual([3, 1, 2, 0]);
-    expect(["error", "warn", "info", "debug", "unknown"].map((level) => value(families, "logger_logs_rejected_total", { ...labels, level }))).toEqual([1, 1, 0, 0, 1]);
-    expect(value(families, "logger_logs_received_total", { service: other, domain: "default", level: "debug" })).toBe(1);
+    expect(
+      ["error", "warn", "info", "debug"].map((level) =>
+        value(families, "logger_logs_received_total", { ...labels, level }),
+      ),
+    ).toEqual([3, 1, 2, 0]);
+    expect(
+      ["error", "warn", "info", "debug", "unknown"].map((level) =>
+        value(families, "logger_logs_rejected_total", { ...labels, level }),
+      ),
+    ).toEqual([1, 1, 0, 0, 1]);
+    expect(value(families, "logger_logs_received_total", { service: other, domain: "default", level: "debug" })).toBe(
+      1,
+    );
     expect(value(families, "logger_logs_received_total", { service: other, domain: "default", level: "info" })).toBe(1);
     expect(value(families, "logger_logs_duplicate_total", { service: other, domain: "default" })).toBe(1);
 
@@ -67,7 +77,10 @@ describe("GET /metrics", () => {
 
   it("counts a flush: pending goes to flushed", async () => {
     const service = uniqueService("metrics-flush");
-    await ingest([{ level: "info", message: "to flush", service }, { level: "error", message: "to flush too", service }]);
+    await ingest([
+      { level: "info", message: "to flush", service },
+      { level: "error", message: "to flush too", service },
+    ]);
     const flush = await call(`/api/admin/flush?service=${service}`, { method: "POST", key: KEYS.admin });
     expect(flush.status).toBe(200);
     const { families } = await scrape();
@@ -106,10 +119,15 @@ describe("GET /metrics", () => {
       patterns: 3,
       patterns_evicted_total: 0,
     });
-    const text = renderMetrics([shard("hot", "default", 2, 10), shard("hot", "default", 3, 5), shard('we"ird', "default", 1, 0)], 1);
+    const text = renderMetrics(
+      [shard("hot", "default", 2, 10), shard("hot", "default", 3, 5), shard('we"ird', "default", 1, 0)],
+      1,
+    );
     const families = parsePrometheusTextFormat(text);
     const received = families.find((f) => f.name === "logger_logs_received_total")!;
-    expect(received.metrics.filter((m) => m.labels?.service === "hot" && m.labels.level === "error").map((m) => m.value)).toEqual(["5"]);
+    expect(
+      received.metrics.filter((m) => m.labels?.service === "hot" && m.labels.level === "error").map((m) => m.value),
+    ).toEqual(["5"]);
     expect(value(families, "logger_outbox_pending", { service: "hot" })).toBe(15);
     expect(value(families, "logger_logs_rate_limited_total", { service: "hot" })).toBe(4);
     expect(value(families, "logger_logs_received_total", { service: 'we"ird', level: "error" })).toBe(1);

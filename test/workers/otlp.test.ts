@@ -12,7 +12,10 @@ function otlp(service: string, records: object[], extraResource: object[] = []) 
   return {
     resourceLogs: [
       {
-        resource: { attributes: [kv("service.name", str(service)), kv("telemetry.sdk.language", str("nodejs")), ...extraResource], droppedAttributesCount: 0 },
+        resource: {
+          attributes: [kv("service.name", str(service)), kv("telemetry.sdk.language", str("nodejs")), ...extraResource],
+          droppedAttributesCount: 0,
+        },
         scopeLogs: [{ scope: { name: "checkout-lib", version: "2.0.0" }, logRecords: records }],
       },
     ],
@@ -20,11 +23,17 @@ function otlp(service: string, records: object[], extraResource: object[] = []) 
 }
 
 async function post(body: unknown, init: { key?: string; headers?: Record<string, string> } = {}) {
-  const res = await call("/v1/logs", { method: "POST", key: init.key ?? KEYS.ingest, json: body, headers: init.headers });
+  const res = await call("/v1/logs", {
+    method: "POST",
+    key: init.key ?? KEYS.ingest,
+    json: body,
+    headers: init.headers,
+  });
   return { status: res.status, headers: res.headers, body: (await res.json()) as any };
 }
 
-const search = async (service: string) => (await getJson<{ logs: any[] }>(`/api/logs/search?service=${service}&order=asc`)).body.logs;
+const search = async (service: string) =>
+  (await getJson<{ logs: any[] }>(`/api/logs/search?service=${service}&order=asc`)).body.logs;
 
 describe("POST /v1/logs", () => {
   it("stores a record with every field mapped", async () => {
@@ -52,7 +61,14 @@ describe("POST /v1/logs", () => {
               kv("exception.type", str("TimeoutError")),
               kv("exception.message", str("upstream took 3000 ms")),
               kv("exception.stacktrace", str("TimeoutError: upstream took 3000 ms\n    at pay (pay.js:1:1)")),
-              kv("cart", { kvlistValue: { values: [kv("items", { intValue: "3" }), kv("tags", { arrayValue: { values: [str("a"), { boolValue: true }] } })] } }),
+              kv("cart", {
+                kvlistValue: {
+                  values: [
+                    kv("items", { intValue: "3" }),
+                    kv("tags", { arrayValue: { values: [str("a"), { boolValue: true }] } }),
+                  ],
+                },
+              }),
             ],
           },
         ],
@@ -62,7 +78,8 @@ describe("POST /v1/logs", () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({});
 
-    const logs = (await getJson<{ logs: any[] }>(`/api/logs/search?service=${service}&domain=shop.example.com`)).body.logs;
+    const logs = (await getJson<{ logs: any[] }>(`/api/logs/search?service=${service}&domain=shop.example.com`)).body
+      .logs;
     expect(logs).toHaveLength(1);
     expect(logs[0]).toMatchObject({
       id: expect.stringMatching(/^otlp_/),
@@ -92,7 +109,9 @@ describe("POST /v1/logs", () => {
       },
     });
     // the trace id finds it, like any request_id
-    const byTrace = await getJson<{ logs: any[] }>(`/api/logs/search?request_id=5b8efff798038103d269b633813fc60c&service=${service}`);
+    const byTrace = await getJson<{ logs: any[] }>(
+      `/api/logs/search?request_id=5b8efff798038103d269b633813fc60c&service=${service}`,
+    );
     expect(byTrace.body.logs).toHaveLength(1);
   });
 
@@ -103,7 +122,11 @@ describe("POST /v1/logs", () => {
         { timeUnixNano: "1790000000000000001", severityText: "INFO", body: str("kept 0") },
         { timeUnixNano: "1790000000000000002", severityNumber: 9 }, // no body
         { timeUnixNano: "1790000000000000003", body: str("kept 2"), severityNumber: 13 },
-        { timeUnixNano: "1790000000000000004", body: str("huge attrs"), attributes: [kv("blob", str("x".repeat(17_000)))] },
+        {
+          timeUnixNano: "1790000000000000004",
+          body: str("huge attrs"),
+          attributes: [kv("blob", str("x".repeat(17_000)))],
+        },
         { timeUnixNano: "1790000000000000005", body: str("bad trace"), traceId: "not-hex" },
       ]),
     );
@@ -121,7 +144,9 @@ describe("POST /v1/logs", () => {
   });
 
   it("rejects every record with partialSuccess (not an error) when none can be mapped", async () => {
-    const res = await post(otlp(uniqueService("otlp-none"), [{ severityNumber: 9 }, { body: str("ms"), timeUnixNano: 1790000000000 }]));
+    const res = await post(
+      otlp(uniqueService("otlp-none"), [{ severityNumber: 9 }, { body: str("ms"), timeUnixNano: 1790000000000 }]),
+    );
     expect(res.status).toBe(200);
     expect(res.body.partialSuccess.rejectedLogRecords).toBe("2");
   });
@@ -150,23 +175,42 @@ describe("POST /v1/logs", () => {
     });
     expect(res.status).toBe(200);
     expect((await search(service)).map((l) => l.message)).toEqual(["compressed"]);
-    const broken = await call("/v1/logs", { method: "POST", key: KEYS.ingest, headers: { "content-type": "application/json", "content-encoding": "gzip" }, body: "not gzip" });
+    const broken = await call("/v1/logs", {
+      method: "POST",
+      key: KEYS.ingest,
+      headers: { "content-type": "application/json", "content-encoding": "gzip" },
+      body: "not gzip",
+    });
     expect(broken.status).toBe(400);
     expect(((await broken.json()) as any).error.code).toBe("invalid_json");
   });
 
   it("answers 415 for protobuf, another type or a missing Content-Type", async () => {
-    for (const headers of [{ "content-type": "application/x-protobuf" }, { "content-type": "text/plain" }, {}] as Record<string, string>[]) {
+    for (const headers of [
+      { "content-type": "application/x-protobuf" },
+      { "content-type": "text/plain" },
+      {},
+    ] as Record<string, string>[]) {
       const res = await call("/v1/logs", { method: "POST", key: KEYS.ingest, headers, body: new Uint8Array([10, 0]) });
       expect(res.status).toBe(415);
       expect(((await res.json()) as any).error.code).toBe("unsupported_media_type");
     }
-    const proto = await call("/v1/logs", { method: "POST", key: KEYS.ingest, headers: { "content-type": "application/x-protobuf" }, body: "x" });
+    const proto = await call("/v1/logs", {
+      method: "POST",
+      key: KEYS.ingest,
+      headers: { "content-type": "application/x-protobuf" },
+      body: "x",
+    });
     expect(((await proto.json()) as any).error.message).toContain("http/json");
   });
 
   it("answers 400 for malformed JSON and for a request of the wrong shape", async () => {
-    const bad = await call("/v1/logs", { method: "POST", key: KEYS.ingest, headers: { "content-type": "application/json" }, body: "{" });
+    const bad = await call("/v1/logs", {
+      method: "POST",
+      key: KEYS.ingest,
+      headers: { "content-type": "application/json" },
+      body: "{",
+    });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as any).error.code).toBe("invalid_json");
     const shape = await post({ resourceLogs: { not: "an array" } });

@@ -1,6 +1,11 @@
 // Full phase against the reference data service (auxiliary worker on D1): flushed logs are in
 // D1 exactly once, and once the aggregator trims them, search and get-by-id read them there.
-import { createExecutionContext, createScheduledController, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
+import {
+  createExecutionContext,
+  createScheduledController,
+  runInDurableObject,
+  waitOnExecutionContext,
+} from "cloudflare:test";
 import worker from "../../src/index.js";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
@@ -13,14 +18,22 @@ describe("flush to the reference data service", () => {
     const service = uniqueService("d1flush");
     const ids: string[] = [];
     for (let b = 0; b < 2; b++) {
-      const logs = Array.from({ length: 500 }, (_, i) => ({ id: `d1-${b * 500 + i}`, level: "info", message: `m ${i}`, service }));
+      const logs = Array.from({ length: 500 }, (_, i) => ({
+        id: `d1-${b * 500 + i}`,
+        level: "info",
+        message: `m ${i}`,
+        service,
+      }));
       expect((await ingest(logs)).body.accepted).toBe(500);
       ids.push(...logs.map((l) => l.id));
     }
     const res = await call(`/api/admin/flush?service=${service}`, { method: "POST", key: KEYS.admin });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ pending: 0, dead_lettered: 0, last_error: null });
-    const rows = await d1.prepare("SELECT id, count(*) AS n FROM logs WHERE service = ? GROUP BY id").bind(service).all<{ id: string; n: number }>();
+    const rows = await d1
+      .prepare("SELECT id, count(*) AS n FROM logs WHERE service = ? GROUP BY id")
+      .bind(service)
+      .all<{ id: string; n: number }>();
     expect(rows.results.map((r) => r.id).sort()).toEqual(ids.sort());
     expect(rows.results.every((r) => r.n === 1)).toBe(true);
   });
@@ -28,11 +41,18 @@ describe("flush to the reference data service", () => {
   it("finds logs the aggregator trimmed through the data service, merged with hot ones", async () => {
     const service = uniqueService("d1trim");
     const old = Date.now() - 3 * 86_400_000;
-    const oldLogs = Array.from({ length: 12 }, (_, i) => ({ id: `d1old-${i}`, level: "warn", message: `old ${i}`, service, timestamp: old + i }));
+    const oldLogs = Array.from({ length: 12 }, (_, i) => ({
+      id: `d1old-${i}`,
+      level: "warn",
+      message: `old ${i}`,
+      service,
+      timestamp: old + i,
+    }));
     await ingest(oldLogs);
     await call(`/api/admin/flush?service=${service}`, { method: "POST", key: KEYS.admin });
-    const hot = await runInDurableObject(env.LOG_AGGREGATOR.getByName(`default/${service}`), (_, s) =>
-      s.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM logs").one().n,
+    const hot = await runInDurableObject(
+      env.LOG_AGGREGATOR.getByName(`default/${service}`),
+      (_, s) => s.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM logs").one().n,
     );
     expect(hot).toBe(0);
     await ingest([{ id: "d1new-1", level: "warn", message: "new", service }]);
@@ -55,7 +75,15 @@ describe("flush to the reference data service", () => {
   it("applies retention to the aggregators and the data service, counting each log once", async () => {
     const service = uniqueService("d1clean");
     const old = Date.now() - 10 * 86_400_000;
-    await ingest(Array.from({ length: 6 }, (_, i) => ({ id: `cl-${i}`, level: "info", message: "x", service, timestamp: old + i })));
+    await ingest(
+      Array.from({ length: 6 }, (_, i) => ({
+        id: `cl-${i}`,
+        level: "info",
+        message: "x",
+        service,
+        timestamp: old + i,
+      })),
+    );
     await call(`/api/admin/flush?service=${service}`, { method: "POST", key: KEYS.admin });
     await ingest([{ id: "cl-unflushed", level: "info", message: "x", service, timestamp: old }]);
     await ingest([{ id: "cl-recent", level: "info", message: "x", service }]);
@@ -105,19 +133,33 @@ describe("historical analytics through the logger", () => {
       [service, "error", 2],
       [service, "info", 1],
     ]);
-    const limited = await getJson<{ buckets: { service: string }[] }>(`/api/logs/aggregate?group_by=service&start_time=${t0 - 1}&end_time=${t0 + 10}`, KEYS.apiOnly);
+    const limited = await getJson<{ buckets: { service: string }[] }>(
+      `/api/logs/aggregate?group_by=service&start_time=${t0 - 1}&end_time=${t0 + 10}`,
+      KEYS.apiOnly,
+    );
     expect(limited.status).toBe(200);
     expect(new Set(limited.body.buckets.map((b) => b.service))).toEqual(new Set(["api"]));
     expect((await getJson(`/api/logs/aggregate?service=${service}`, KEYS.apiOnly)).status).toBe(403);
     const custom = await call("/api/logs/analytics/custom", {
       method: "POST",
       key: KEYS.apiOnly,
-      json: { filters: [{ field: "timestamp", op: "gte", value: t0 - 1 }, { field: "timestamp", op: "lte", value: t0 + 10 }], group_by: ["service"], metrics: [{ op: "count" }] },
+      json: {
+        filters: [
+          { field: "timestamp", op: "gte", value: t0 - 1 },
+          { field: "timestamp", op: "lte", value: t0 + 10 },
+        ],
+        group_by: ["service"],
+        metrics: [{ op: "count" }],
+      },
     });
     expect(custom.status).toBe(200);
     const rows = ((await custom.json()) as { rows: { service: string }[] }).rows;
     expect(rows.map((r) => r.service)).toEqual(["api"]);
-    const bad = await call("/api/logs/analytics/custom", { method: "POST", key: KEYS.read, json: { metrics: [{ op: "drop_table", field: "x" }] } });
+    const bad = await call("/api/logs/analytics/custom", {
+      method: "POST",
+      key: KEYS.read,
+      json: { metrics: [{ op: "drop_table", field: "x" }] },
+    });
     expect(bad.status).toBe(400);
   });
 });

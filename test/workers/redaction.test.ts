@@ -29,9 +29,20 @@ function entries(service: string) {
       message: "charge failed for alice@example.com with card 4111 1111 1111 1111",
       service,
       user_id: "alice@example.com",
-      stack_trace: "Error: upstream said Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlLXZhbHVl",
-      context: { url: "https://admin:s3cr3t-pw@pay.example.com/charge?api_key=sk_live_51HxyzABCDEFGH1234567", method: "POST", ip: "203.0.113.9" },
-      metadata: { headers: { authorization: "Basic dXNlcjpwYXNz" }, password: "hunter2", aws: "AKIAIOSFODNN7EXAMPLE", card: 4111111111111111, order: 1234 },
+      stack_trace:
+        "Error: upstream said Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlLXZhbHVl",
+      context: {
+        url: "https://admin:s3cr3t-pw@pay.example.com/charge?api_key=sk_live_51HxyzABCDEFGH1234567",
+        method: "POST",
+        ip: "203.0.113.9",
+      },
+      metadata: {
+        headers: { authorization: "Basic dXNlcjpwYXNz" },
+        password: "hunter2",
+        aws: "AKIAIOSFODNN7EXAMPLE",
+        card: 4111111111111111,
+        order: 1234,
+      },
     },
     { id: `${service}-2`, level: "warn", message: "login password=hunter2 for alice@example.com", service },
   ];
@@ -42,7 +53,13 @@ const EXPECTED_1 = {
   user_id: "[email]",
   stack_trace: "Error: upstream said Authorization: Bearer [secret]",
   context: { url: "https://admin:[secret]@pay.example.com/charge?api_key=[secret]", method: "POST", ip: "203.0.113.9" },
-  metadata: { headers: { authorization: "[secret]" }, password: "[secret]", aws: "[secret]", card: "[card]", order: 1234 },
+  metadata: {
+    headers: { authorization: "[secret]" },
+    password: "[secret]",
+    aws: "[secret]",
+    card: "[card]",
+    order: 1234,
+  },
 };
 
 describe("redaction before storage and tail", () => {
@@ -65,7 +82,9 @@ describe("redaction before storage and tail", () => {
     expect(leakedIn(one.body)).toEqual([]);
     // the original text can't be searched for; the marker can
     expect((await getJson(`/api/logs/search?service=${service}&q=alice`)).body.logs).toEqual([]);
-    expect((await getJson(`/api/logs/search?service=${service}&q=${encodeURIComponent("[email]")}`)).body.logs).toHaveLength(2);
+    expect(
+      (await getJson(`/api/logs/search?service=${service}&q=${encodeURIComponent("[email]")}`)).body.logs,
+    ).toHaveLength(2);
   });
 
   it("delivers only redacted text to live tail subscribers", async () => {

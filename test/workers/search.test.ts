@@ -39,7 +39,10 @@ async function ids(query: string): Promise<string[]> {
 
 const both = `service=${svcA},${svcB}`;
 const expectIds = (pred: (i: number) => boolean) =>
-  Array.from({ length: 60 }, (_, i) => i).filter(pred).map((i) => `sa-${i}`).sort();
+  Array.from({ length: 60 }, (_, i) => i)
+    .filter(pred)
+    .map((i) => `sa-${i}`)
+    .sort();
 
 describe("GET /api/logs/search", () => {
   it("filters by each field", async () => {
@@ -52,7 +55,9 @@ describe("GET /api/logs/search", () => {
     expect((await ids(`${both}&q=PAYMENT%20failed`)).sort()).toEqual(expectIds((i) => i % 5 === 0));
     expect((await ids(`${both}&domain=shop.example`)).sort()).toEqual(expectIds((i) => i % 10 === 0));
     const start = new Date(T0 + 10_000).toISOString();
-    expect((await ids(`${both}&start_time=${start}&end_time=${T0 + 12_000}`)).sort()).toEqual(expectIds((i) => i >= 20 && i <= 25));
+    expect((await ids(`${both}&start_time=${start}&end_time=${T0 + 12_000}`)).sort()).toEqual(
+      expectIds((i) => i >= 20 && i <= 25),
+    );
   });
 
   it("fans out over every service the key can read when no service is given", async () => {
@@ -88,7 +93,12 @@ describe("GET /api/logs/search", () => {
   it("rejects cursors it did not issue, or used with other filters or order", async () => {
     const { body } = await getJson<Page>(`/api/logs/search?${both}&limit=5`);
     const cursor = encodeURIComponent(body.next_cursor!);
-    for (const q of [`${both}&limit=5&cursor=garbage`, `${both}&limit=5&order=asc&cursor=${cursor}`, `service=${svcA}&limit=5&cursor=${cursor}`, `${both}&limit=5&cursor=${cursor}x`]) {
+    for (const q of [
+      `${both}&limit=5&cursor=garbage`,
+      `${both}&limit=5&order=asc&cursor=${cursor}`,
+      `service=${svcA}&limit=5&cursor=${cursor}`,
+      `${both}&limit=5&cursor=${cursor}x`,
+    ]) {
       const r = await getJson(`/api/logs/search?${q}`);
       expect(r.status).toBe(400);
       expect(r.body.error.code).toBe("invalid_request");
@@ -137,7 +147,13 @@ describe("text search over more rows than its scan budget", () => {
     for (let b = 0; b < 45; b++) {
       const logs = Array.from({ length: 1000 }, (_, i) => {
         const n = b * 1000 + i;
-        return { id: `scan-${n}`, level: "info", service, timestamp: T0 + n, message: n % 3000 === 7 ? `needle found in row ${n}` : `hay ${n}` };
+        return {
+          id: `scan-${n}`,
+          level: "info",
+          service,
+          timestamp: T0 + n,
+          message: n % 3000 === 7 ? `needle found in row ${n}` : `hay ${n}`,
+        };
       });
       expect((await ingest(logs)).body.accepted).toBe(1000);
     }

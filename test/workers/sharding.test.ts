@@ -28,7 +28,10 @@ function logsFor(service: string, prefix: string, from: number, n: number) {
 const strip = (id: string) => id.replace(/^s[14]-/, "");
 
 beforeAll(async () => {
-  for (const [service, prefix] of [[ONE, "s1"], [FOUR, "s4"]]) {
+  for (const [service, prefix] of [
+    [ONE, "s1"],
+    [FOUR, "s4"],
+  ]) {
     for (let b = 0; b < 3; b++) expect((await ingest(logsFor(service, prefix, b * 100, 100))).body.accepted).toBe(100);
   }
 });
@@ -50,7 +53,10 @@ describe("sharded services read exactly like unsharded ones", () => {
   it("spreads the logs over 4 aggregators", async () => {
     const counts = await Promise.all(
       ["", "#1", "#2", "#3"].map((s) =>
-        runInDurableObject(env.LOG_AGGREGATOR.getByName(`default/${FOUR}${s}`), (_, st) => st.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM logs").one().n),
+        runInDurableObject(
+          env.LOG_AGGREGATOR.getByName(`default/${FOUR}${s}`),
+          (_, st) => st.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM logs").one().n,
+        ),
       ),
     );
     expect(counts.reduce((a, b) => a + b, 0)).toBe(300);
@@ -75,8 +81,12 @@ describe("sharded services read exactly like unsharded ones", () => {
     ]);
     expect({ ...e4.body, service: "x" }).toEqual({ ...e1.body, service: "x" });
     expect(e4.status).toBe(e1.status);
-    const shape = (b: { patterns: { pattern: string; frequency: number; type: string }[] }) => b.patterns.map((p) => [p.pattern, p.frequency, p.type]);
-    const [p1, p4] = await Promise.all([getJson(`/api/logs/analytics/patterns?service=${ONE}`), getJson(`/api/logs/analytics/patterns?service=${FOUR}`)]);
+    const shape = (b: { patterns: { pattern: string; frequency: number; type: string }[] }) =>
+      b.patterns.map((p) => [p.pattern, p.frequency, p.type]);
+    const [p1, p4] = await Promise.all([
+      getJson(`/api/logs/analytics/patterns?service=${ONE}`),
+      getJson(`/api/logs/analytics/patterns?service=${FOUR}`),
+    ]);
     expect(shape(p4.body)).toEqual(shape(p1.body));
     const services = await getJson<{ services: { service: string; counts: unknown }[] }>(`/api/services`);
     const row = (s: string) => services.body.services.filter((x) => x.service === s);
@@ -85,13 +95,17 @@ describe("sharded services read exactly like unsharded ones", () => {
   });
 
   it("gets every log by id, and keeps ids idempotent across shards", async () => {
-    for (const i of [0, 77, 299]) expect((await getJson(`/api/logs/s4-${i}`)).body.message).toBe((await getJson(`/api/logs/s1-${i}`)).body.message);
+    for (const i of [0, 77, 299])
+      expect((await getJson(`/api/logs/s4-${i}`)).body.message).toBe((await getJson(`/api/logs/s1-${i}`)).body.message);
     const again = await ingest(logsFor(FOUR, "s4", 0, 50));
     expect(again.body.results.every((r) => (r as { duplicate?: boolean }).duplicate)).toBe(true);
   });
 
   it("tails all shards of a service with one merged cursor", async () => {
-    const res = await call(`/api/tail?service=${FOUR}&level=error`, { key: KEYS.read, headers: { upgrade: "websocket" } });
+    const res = await call(`/api/tail?service=${FOUR}&level=error`, {
+      key: KEYS.read,
+      headers: { upgrade: "websocket" },
+    });
     const ws = res.webSocket!;
     ws.accept();
     const got: string[] = [];
@@ -103,13 +117,19 @@ describe("sharded services read exactly like unsharded ones", () => {
     });
     const fresh = logsFor(FOUR, "s4", 300, 40);
     await ingest(fresh);
-    const expected = fresh.filter((l) => l.level === "error").map((l) => l.id).sort();
+    const expected = fresh
+      .filter((l) => l.level === "error")
+      .map((l) => l.id)
+      .sort();
     for (let i = 0; i < 100 && got.length < expected.length; i++) await new Promise((r) => setTimeout(r, 20));
     expect(got.sort()).toEqual(expected);
     ws.close(1000, "done");
     // resuming from the merged cursor replays nothing old and everything new
     await ingest(logsFor(FOUR, "s4", 340, 20));
-    const resumed = await call(`/api/tail?service=${FOUR}&level=error&since=${encodeURIComponent(cursor)}`, { key: KEYS.read, headers: { upgrade: "websocket" } });
+    const resumed = await call(`/api/tail?service=${FOUR}&level=error&since=${encodeURIComponent(cursor)}`, {
+      key: KEYS.read,
+      headers: { upgrade: "websocket" },
+    });
     const ws2 = resumed.webSocket!;
     ws2.accept();
     const got2: string[] = [];
@@ -117,7 +137,10 @@ describe("sharded services read exactly like unsharded ones", () => {
       const f = JSON.parse(e.data as string) as { type: string; logs?: { id: string }[] };
       if (f.type === "logs") got2.push(...f.logs!.map((l) => l.id));
     });
-    const expected2 = logsFor(FOUR, "s4", 340, 20).filter((l) => l.level === "error").map((l) => l.id).sort();
+    const expected2 = logsFor(FOUR, "s4", 340, 20)
+      .filter((l) => l.level === "error")
+      .map((l) => l.id)
+      .sort();
     for (let i = 0; i < 100 && got2.length < expected2.length; i++) await new Promise((r) => setTimeout(r, 20));
     await new Promise((r) => setTimeout(r, 100));
     expect(got2.sort()).toEqual(expected2);

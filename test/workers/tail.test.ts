@@ -5,7 +5,13 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, ingest, KEYS, uniqueService } from "./helpers.js";
 
-type Frame = { type: string; logs?: { id: string; seq: number; level: string; service: string }[]; cursor?: string; count?: number; error?: { code: string } };
+type Frame = {
+  type: string;
+  logs?: { id: string; seq: number; level: string; service: string }[];
+  cursor?: string;
+  count?: number;
+  error?: { code: string };
+};
 
 class TailClient {
   frames: Frame[] = [];
@@ -41,7 +47,8 @@ async function tail(query: string, key: string = KEYS.read, useToken = false): P
   return new TailClient(res.webSocket!);
 }
 
-const logsOf = (service: string, prefix: string, levels: string[]) => levels.map((level, i) => ({ id: `${prefix}-${i}`, level, message: `${level} ${i}`, service }));
+const logsOf = (service: string, prefix: string, levels: string[]) =>
+  levels.map((level, i) => ({ id: `${prefix}-${i}`, level, message: `${level} ${i}`, service }));
 
 describe("GET /api/tail", () => {
   it("sends exactly the matching entries ingested after subscribing, in order", async () => {
