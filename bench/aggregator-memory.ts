@@ -71,7 +71,7 @@ const counters = new RollingCounters();
 let seed = 12345;
 const t0 = Date.now();
 let checkpointMs = 0;
-let checkpoints = 0;
+let _checkpoints = 0;
 const start = performance.now();
 const peaks: number[] = [];
 const afters: number[] = [];
@@ -92,7 +92,7 @@ for (let i = 1; i <= TOTAL; i++) {
     const c0 = performance.now();
     engine.checkpoint();
     checkpointMs = performance.now() - c0;
-    checkpoints++;
+    _checkpoints++;
   }
   if (mark) {
     gc();

@@ -59,7 +59,10 @@ try {
     `inspector targets: ${targets.map((t) => t.title ?? t.id).join(", ")}; profiling ${target.title ?? target.id}`,
   );
   const ws = new WebSocket(target.webSocketDebuggerUrl ?? `ws://127.0.0.1:${inspectorPort}/${target.id}`);
-  await new Promise((ok, fail) => (ws.once("open", ok), ws.once("error", fail)));
+  await new Promise((ok, fail) => {
+    ws.once("open", ok);
+    ws.once("error", fail);
+  });
   let nextId = 1;
   const pending = new Map<number, (v: unknown) => void>();
   ws.on("message", (d) => {

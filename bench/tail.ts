@@ -25,7 +25,7 @@ export async function runTail(
   client: Client,
   opts: { service: string; subscribers: number; rate: number; durationMs: number; batch: number },
 ): Promise<TailResult> {
-  const wsUrl = url.replace(/^http/, "ws") + `/api/tail?service=${opts.service}&token=${READ_KEY}`;
+  const wsUrl = `${url.replace(/^http/, "ws")}/api/tail?service=${opts.service}&token=${READ_KEY}`;
   const latencies: number[] = [];
   let delivered = 0;
   let dropped = 0;

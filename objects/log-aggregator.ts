@@ -514,7 +514,7 @@ export class LogAggregator extends DurableObject<Env> {
   /** Retention: deletes rows older than `beforeTs` (optionally of some levels). */
   async cleanup(beforeTs: number, levels?: Level[]): Promise<{ deleted: number; unpersisted: number }> {
     const sql = this.ctx.storage.sql;
-    const lv = levels && levels.length ? ` AND level IN (${levels.map(() => "?").join(",")})` : "";
+    const lv = levels?.length ? ` AND level IN (${levels.map(() => "?").join(",")})` : "";
     const params = [beforeTs, ...(levels ?? [])];
     const unpersisted = sql
       .exec<{ n: number }>(

@@ -48,9 +48,9 @@ if (args.includes("--check")) {
 
 function printTable(table: string[][]): void {
   const widths = table[0].map((_, c) => Math.max(...table.map((r) => r[c].length)));
-  const line = (r: string[]) => "| " + r.map((cell, c) => cell.padEnd(widths[c])).join(" | ") + " |";
+  const line = (r: string[]) => `| ${r.map((cell, c) => cell.padEnd(widths[c])).join(" | ")} |`;
   console.log(line(table[0]));
-  console.log("| " + widths.map((w) => "-".repeat(w)).join(" | ") + " |");
+  console.log(`| ${widths.map((w) => "-".repeat(w)).join(" | ")} |`);
   for (const r of table.slice(1)) console.log(line(r));
 }
 

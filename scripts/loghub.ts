@@ -139,7 +139,7 @@ export function groupingAccuracy(predicted: readonly string[], truth: readonly s
   for (let i = 0; i < predicted.length; i++) {
     predSize.set(predicted[i], (predSize.get(predicted[i]) ?? 0) + 1);
     truthSize.set(truth[i], (truthSize.get(truth[i]) ?? 0) + 1);
-    const k = predicted[i] + "\u0000" + truth[i];
+    const k = `${predicted[i]}\u0000${truth[i]}`;
     pairSize.set(k, (pairSize.get(k) ?? 0) + 1);
   }
   let correct = 0;

@@ -57,7 +57,7 @@ for (let i = 0; i < ids.length; i++) {
     template = miner.get(pattern)?.template ?? lastTemplate.get(pattern) ?? lastTemplate.get(ids[i]) ?? "";
     templates.set(pattern, template);
   }
-  chunk += JSON.stringify({ line: i + 1, pattern, template }) + "\n";
+  chunk += `${JSON.stringify({ line: i + 1, pattern, template })}\n`;
   if (chunk.length > 1 << 16) {
     if (!process.stdout.write(chunk)) await new Promise((r) => process.stdout.once("drain", r));
     chunk = "";

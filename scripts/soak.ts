@@ -74,7 +74,7 @@ async function request(url: string, init: RequestInit, deadline: number): Promis
     let res: Response;
     try {
       res = await fetch(url, { ...init, signal: AbortSignal.timeout(30_000) });
-    } catch (err) {
+    } catch (_err) {
       stats.network_errors++;
       if (Date.now() > deadline) return undefined;
       await sleep(200);
@@ -250,7 +250,7 @@ async function searchAll(base: string, service: string): Promise<Map<string, num
       { headers: { authorization: `Bearer ${READ_KEY}` } },
       deadline,
     );
-    if (!res || res.status !== 200) throw new Error(`reconcile search for ${service}: HTTP ${res?.status ?? "none"}`);
+    if (res?.status !== 200) throw new Error(`reconcile search for ${service}: HTTP ${res?.status ?? "none"}`);
     const page = (await res.json()) as { logs: { id: string }[]; next_cursor: string | null };
     for (const l of page.logs) found.set(l.id, (found.get(l.id) ?? 0) + 1);
     cursor = page.next_cursor;

@@ -67,6 +67,7 @@ function parseCli() {
 
 /** Log text must not drive the terminal: control characters (ANSI escapes, newlines) are shown escaped. */
 function escapeControl(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: this strips control characters on purpose
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (ch) => {
     if (ch === "\n") return "\\n";
     if (ch === "\t") return "  ";

@@ -20,13 +20,13 @@ export const LEARNED_KEY = "config/learned-patterns";
 /** Learned patterns per deployment; more are refused (400) by the learn route. */
 export const MAX_LEARNED_PATTERNS = 1000;
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 export function compileTemplate(template: string): RegExp {
   const parts = template
     .trim()
     .split("<*>")
-    .map((p) => escape(p).replace(/\s+/g, "\\s+"));
+    .map((p) => escapeRegExp(p).replace(/\s+/g, "\\s+"));
   return new RegExp(`^\\s*${parts.join(".*?")}\\s*$`, "s");
 }
 

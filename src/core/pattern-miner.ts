@@ -410,7 +410,7 @@ export class PatternMiner {
   }
 
   #newId(template: string): string {
-    const base = "p" + fnv1a64Hex(template).slice(4);
+    const base = `p${fnv1a64Hex(template).slice(4)}`;
     let id = base;
     for (let n = 1; this.#byId.has(id) || this.#aliases.has(id); n++) id = `${base}-${n}`;
     return id;

@@ -39,7 +39,7 @@ export function shardOf(id: string, shards: number): number {
 /** Parses SHARD_OVERRIDES: `api=4,checkout=8` (service=count pairs). */
 export function parseShardOverrides(text: string | undefined): Map<string, number> | string {
   const out = new Map<string, number>();
-  if (!text || !text.trim()) return out;
+  if (!text?.trim()) return out;
   for (const pair of text.split(",")) {
     const m = /^\s*([A-Za-z0-9._-]{1,128})\s*=\s*(\d{1,2})\s*$/.exec(pair);
     if (!m || Number(m[2]) < 1 || Number(m[2]) > MAX_SHARDS)

@@ -2,7 +2,6 @@
 // Plain browser JS, no build step. It reads with a key kept in localStorage, polls the stats
 // endpoints every few seconds and follows the live tail WebSocket, resuming with `since=<cursor>`
 // after a drop. Log text only ever reaches the page through textContent, never innerHTML.
-"use strict";
 
 (() => {
   const KEY_STORAGE = "edge-logger.read-key";

@@ -6,7 +6,7 @@ import { mapLimit } from "../core/concurrency.js";
 import type { Config } from "../config.js";
 import { DataServiceClient } from "../data-service-client.js";
 import type { Env } from "../env.js";
-import { ApiError, invalidRequest } from "../errors.js";
+import { ApiError } from "../errors.js";
 import { CleanupQuery, CleanupResponse } from "../schema/data-service.js";
 import { SERVICE_NAME_RE } from "../schema/log-entry.js";
 import { Limit } from "../schema/query.js";

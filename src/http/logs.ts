@@ -50,7 +50,7 @@ async function coldSearch(
     if (q[k]) p.set(k, q[k]!);
   p.set("order", order);
   p.set("limit", String(Math.min(1000, limit * 2 + 1)));
-  let res;
+  let res: Awaited<ReturnType<typeof client.search>>;
   try {
     res = await client.search(p);
   } catch (err) {

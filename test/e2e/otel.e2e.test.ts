@@ -42,7 +42,11 @@ describe("OpenTelemetry SDK → POST /v1/logs", () => {
     // Record each export's result: a failed export must fail the test, not just log.
     const results: { code: number; error?: Error }[] = [];
     const exportOriginal = exporter.export.bind(exporter);
-    exporter.export = (logs, done) => exportOriginal(logs, (r) => (results.push(r), done(r)));
+    exporter.export = (logs, done) =>
+      exportOriginal(logs, (r) => {
+        results.push(r);
+        done(r);
+      });
     const provider = new LoggerProvider({
       resource: resourceFromAttributes({
         "service.name": service,

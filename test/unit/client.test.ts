@@ -116,7 +116,7 @@ describe("LoggerClient", () => {
   });
 
   it("retries after a 503 with the same ids and honours Retry-After", async () => {
-    const server = fakeServer([(logs) => new Response("busy", { status: 503, headers: { "retry-after": "3" } }), 202]);
+    const server = fakeServer([(_logs) => new Response("busy", { status: 503, headers: { "retry-after": "3" } }), 202]);
     const { c, sleeps } = client(server, { maxBatch: 2 });
     c.info("x");
     c.info("y");
@@ -203,7 +203,7 @@ describe("LoggerClient", () => {
   });
 
   it("resends entries refused as rate_limited once the backoff has passed", async () => {
-    const limited = (logs: ClientLogEntry[]) =>
+    const limited = (_logs: ClientLogEntry[]) =>
       Response.json(
         {
           accepted: 0,
@@ -214,7 +214,7 @@ describe("LoggerClient", () => {
       );
     const server = fakeServer([
       limited,
-      (logs) => new Response("slow down", { status: 429, headers: { "retry-after": "1" } }),
+      (_logs) => new Response("slow down", { status: 429, headers: { "retry-after": "1" } }),
       202,
     ]);
     const { c, sleeps } = client(server, { backoffBaseMs: 100 });

@@ -34,7 +34,7 @@ describe("log entry normalisation", () => {
   });
 
   it("truncates by UTF-8 bytes without splitting a character, and flags it", () => {
-    const s = "a" + "€".repeat(20_000); // 1 + 60000 bytes
+    const s = `a${"€".repeat(20_000)}`; // 1 + 60000 bytes
     const cut = truncateUtf8(s, 32 * 1024);
     expect(utf8Length(cut)).toBeLessThanOrEqual(32 * 1024);
     expect(utf8Length(cut)).toBeGreaterThan(32 * 1024 - 3);

@@ -148,12 +148,14 @@ describe("mapOtlpLogs", () => {
 
   it("accepts timeUnixNano and intValue as strings or numbers, and falls back to observedTimeUnixNano", () => {
     expect(unixNanoToMs("1790000000123456789")).toBe(1790000000123);
+    // biome-ignore lint/correctness/noPrecisionLoss: producers send nanoseconds as imprecise JSON numbers; that is the case tested
     expect(unixNanoToMs(1790000000123456789)).toBe(1790000000123);
     expect(unixNanoToMs("0")).toBeUndefined();
     expect(unixNanoToMs(0)).toBeUndefined();
     const m = mapOtlpLogs(
       request([
         {
+          // biome-ignore lint/correctness/noPrecisionLoss: producers send nanoseconds as imprecise JSON numbers; that is the case tested
           timeUnixNano: 1790000000123456789,
           body: str("number time"),
           attributes: [kv("n", { intValue: 5 }), kv("s", { intValue: "6" })],

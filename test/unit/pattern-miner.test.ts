@@ -79,7 +79,7 @@ describe("ids and merges", () => {
     const miner = new PatternMiner();
     const alice = miner.add("Invalid user alice from 10.0.0.1", 1);
     expect(alice).toEqual({ id: alice.id, template: "Invalid user alice from <*>", isNew: true });
-    expect(alice.id).toBe("p" + fnv1a64Hex("Invalid user alice from <*>").slice(4));
+    expect(alice.id).toBe(`p${fnv1a64Hex("Invalid user alice from <*>").slice(4)}`);
 
     // Two or three different names: could be constants of different events, kept apart.
     const bob = miner.add("Invalid user bob from 10.0.0.2", 2);
@@ -130,7 +130,7 @@ describe("ids and merges", () => {
   it("hashes ids with 64-bit FNV-1a and suffixes an id already taken", () => {
     expect(fnv1a64Hex("")).toBe("cbf29ce484222325");
     expect(fnv1a64Hex("hello")).toBe("a430d84680aabd0b");
-    const idOf = (template: string) => "p" + fnv1a64Hex(template).slice(4);
+    const idOf = (template: string) => `p${fnv1a64Hex(template).slice(4)}`;
     expect(new PatternMiner().add("apple pie").id).toBe(idOf("apple pie"));
 
     // A live pattern already holds the id "cherry tart" hashes to (as after a collision).
@@ -140,7 +140,7 @@ describe("ids and merges", () => {
     const restored = PatternMiner.fromJSON(snapshot);
     expect(restored.add("apple pie").id).toBe(idOf("cherry tart"));
     expect(restored.add("cherry tart")).toEqual({
-      id: idOf("cherry tart") + "-1",
+      id: `${idOf("cherry tart")}-1`,
       template: "cherry tart",
       isNew: true,
     });

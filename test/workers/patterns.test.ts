@@ -1,7 +1,6 @@
 // Patterns in the aggregator: every stored log gets a pattern_id, patterns merge by template
 // across services, survive restarts with the same ids, and feed similar / learn / analyze.
 import { abortAllDurableObjects } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, getJson, ingest, KEYS, uniqueService } from "./helpers.js";
 
