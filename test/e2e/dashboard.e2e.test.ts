@@ -1,13 +1,13 @@
-// The dashboard in a real browser (Debian's chromium through playwright-core) against the logger
+// The dashboard in a real browser (Chromium from the npm registry, through playwright-core) against the logger
 // under `wrangler dev`: enter the dev read key, see the services and a chart with data, and see a
 // newly ingested log in the tail pane within 2 seconds. Screenshot: test-results/dashboard.png.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DevServer, ingest, type LogInput, READ_KEY, ROOT, startDevServer, unique } from "./harness.js";
+import { launchBrowser } from "./browser.js";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const SERVICES = ["e2e-api", "e2e-worker"];
 
 let server: DevServer | undefined;
@@ -43,18 +43,7 @@ function history(): LogInput[] {
 beforeAll(async () => {
   server = await startDevServer();
   await ingest(server.url, history());
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
+  browser = await launchBrowser();
   page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
   page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
   page.on("console", (m) => {
