@@ -4,8 +4,8 @@
 // to cut the header off each line. GA on the original 2019 ground truth comes first.
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { PatternMiner } from "../src/core/pattern-miner";
-import { groupingAccuracy, listDatasets, loadDataset, mineAll } from "./loghub";
+import { PatternMiner } from "../src/core/pattern-miner.js";
+import { groupingAccuracy, listDatasets, loadDataset, mineAll } from "./loghub.js";
 
 const args = process.argv.slice(2);
 const verbose = args.includes("--verbose");

@@ -3,7 +3,7 @@
 // Node-only plumbing; the miner itself lives in src/core/pattern-miner.ts.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import type { PatternMiner } from "../src/core/pattern-miner";
+import type { PatternMiner } from "../src/core/pattern-miner.js";
 
 /**
  * Turns a Loghub `log_format` (e.g. `<Date> <Time> <Level> <Component>: <Content>`) into the

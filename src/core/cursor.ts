@@ -3,7 +3,11 @@
 // Position: (timestamp, source key, seq) — a total order across merged aggregators.
 export interface CursorPosition {
   ts: number;
-  /** "domain/service" of the row, the tie-break between aggregators */
+  /**
+   * The row's source, the tie-break at equal timestamps: the aggregator (shard) name of a hot
+   * row, `<domain>/<service>~` for a row from the data service (src/http/logs.ts). The data
+   * service's own cursors carry the log id here, with seq 0 (data-service/src/app.ts).
+   */
   k: string;
   seq: number;
 }

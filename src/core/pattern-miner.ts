@@ -13,8 +13,8 @@
 //    patterns that now coincide merge into the oldest one, the others become aliases.
 // Ids never change: a line keeps the id it got, and resolve() follows merges.
 
-import { WILDCARD, maskVariables, tokenize, truncateUtf8 } from "./tokenize";
-import { globMatch, templateSimilarity } from "./pattern-similarity";
+import { WILDCARD, maskVariables, tokenize, truncateUtf8 } from "./tokenize.js";
+import { globMatch, templateSimilarity } from "./pattern-similarity.js";
 
 export { maskVariables, templateSimilarity };
 

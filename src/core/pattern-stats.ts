@@ -4,10 +4,9 @@
 // Pure; the PatternMiner decides ids, this book follows its merges (resolve) and evictions.
 import type { Level } from "../schema/log-entry.js";
 import type { PatternType, Severity } from "../schema/pattern.js";
-import { BucketRing } from "./rolling-counters.js";
+import { BucketRing, LEVEL_INDEX } from "./rolling-counters.js";
 import { HOUR_MS, MINUTE_MS } from "./duration.js";
 
-const LEVEL_INDEX: Record<Level, number> = { error: 0, warn: 1, info: 2, debug: 3 };
 const QUARTER_MS = 15 * MINUTE_MS;
 
 interface Stat {

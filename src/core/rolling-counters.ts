@@ -25,7 +25,8 @@ export interface SeriesPoint {
   debug: number;
 }
 
-const LEVEL_INDEX: Record<Level, number> = { error: 0, warn: 1, info: 2, debug: 3 };
+/** A level's slot in per-level arrays (the order of LEVELS); shared with pattern-stats.ts. */
+export const LEVEL_INDEX: Record<Level, number> = { error: 0, warn: 1, info: 2, debug: 3 };
 
 /**
  * A ring of time buckets, each holding `lanes` counts (4 levels here, 1 for a pattern's trend),

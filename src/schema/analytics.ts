@@ -272,7 +272,6 @@ export const CUSTOM_GROUP_FIELDS = [
   "session_id",
   "request_id",
 ] as const;
-export type CustomGroupField = (typeof CUSTOM_GROUP_FIELDS)[number];
 
 export const METRIC_OPS = ["count", "count_distinct", "min", "max", "avg"] as const;
 export type MetricOp = (typeof METRIC_OPS)[number];
@@ -406,12 +405,6 @@ export const CustomMetricSchema = z
     const as = m.as ?? (m.field === undefined ? "count" : `${m.op}_${m.field}`);
     return m.field === undefined ? { op: m.op, as } : { op: m.op, field: m.field, as };
   });
-
-export interface CustomOrder {
-  /** "time", a group_by field, or a metric's `as` */
-  field: string;
-  direction: "asc" | "desc";
-}
 
 export const CustomAnalyticsQuery = z
   .object({

@@ -40,9 +40,6 @@ export const SearchResponse = z.object({
 });
 export type SearchResponse = z.infer<typeof SearchResponse>;
 
-// GET /api/logs/:id → a StoredLogEntry (404 not_found otherwise)
-export const GetLogResponse = StoredLogEntry;
-
 // DELETE /api/logs/cleanup
 const ServiceItem = z.string().regex(SERVICE_NAME_RE);
 

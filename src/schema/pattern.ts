@@ -2,7 +2,7 @@
 // upserts patterns by id. Shared by the logger's routes, its DataServiceClient and the reference
 // data service (data-service/). Pure zod: no Workers APIs.
 import { z } from "zod";
-import { Category, CATEGORIES, ID_RE, LogId, ServiceName, Timestamp } from "./log-entry.js";
+import { Category, CATEGORIES, LogId, ServiceName, Timestamp } from "./log-entry.js";
 
 export const PATTERN_TYPES = ["error", "warning", "info"] as const;
 export const PatternType = z.enum(PATTERN_TYPES, { error: "must be one of error, warning, info" });
@@ -82,8 +82,4 @@ export function derivePatternId(pattern: string): string {
     h = (h * prime) & mask;
   }
   return `p_${h.toString(16).padStart(16, "0")}`;
-}
-
-export function isPatternId(value: string): boolean {
-  return ID_RE.test(value);
 }

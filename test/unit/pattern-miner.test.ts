@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { PatternMiner, fnv1a64Hex, maskVariables, templateSimilarity } from "../../src/core/pattern-miner";
-import { truncateUtf8 } from "../../src/core/tokenize";
-import { extractContent, formatToRegex, groupingAccuracy, parseCsv, splitLines } from "../../scripts/loghub";
+import { PatternMiner, fnv1a64Hex, maskVariables, templateSimilarity } from "../../src/core/pattern-miner.js";
+import { truncateUtf8 } from "../../src/core/tokenize.js";
+import { extractContent, formatToRegex, groupingAccuracy, parseCsv, splitLines } from "../../scripts/loghub.js";
 
 const FIXTURE_FORMAT = "<Date> <Time> <Level> \\[<Component>\\] <Content>";
 
