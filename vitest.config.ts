@@ -117,7 +117,7 @@ export default defineConfig({
       ),
       ...contractProject,
       // `e2e`: the real thing from Node: `wrangler dev` (scripts/dev.mjs) on a free port, the
-      // dashboard in Debian's chromium (playwright-core) and the tail CLI (test/e2e/).
+      // dashboard in the npm-registry Chromium (test/e2e/browser.ts) and the tail CLI (test/e2e/).
       {
         test: {
           name: "e2e",

@@ -15,7 +15,12 @@ const ARGS = [
   "--no-first-run",
 ];
 
+// Chromium on Linux takes its locale from LANG/LANGUAGE: under the C locale of CI containers
+// (LANG=C.UTF-8) navigator.language is "en-US@posix", which Intl rejects, so uPlot throws at load
+// and the dashboard has no chart. A fixed locale makes the run the same on every machine.
+const LOCALE_ENV = { LANG: "en_US.UTF-8", LANGUAGE: "en_US" };
+
 export async function launchBrowser(): Promise<Browser> {
   const executablePath = process.env.CHROMIUM_PATH ?? (await sparticuz.executablePath());
-  return chromium.launch({ executablePath, args: ARGS, headless: true });
+  return chromium.launch({ executablePath, args: ARGS, headless: true, env: { ...process.env, ...LOCALE_ENV } });
 }
