@@ -6,8 +6,8 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { PatternMiner } from "../src/core/pattern-miner";
-import { listDatasets, loadDataset } from "../scripts/loghub";
+import { PatternMiner } from "../src/core/pattern-miner.js";
+import { listDatasets, loadDataset } from "../scripts/loghub.js";
 
 export interface BenchResult {
   name: string;

@@ -3,7 +3,7 @@
 // Node-only plumbing; the miner itself lives in src/core/pattern-miner.ts.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import type { PatternMiner } from "../src/core/pattern-miner";
+import type { PatternMiner } from "../src/core/pattern-miner.js";
 
 /**
  * Turns a Loghub `log_format` (e.g. `<Date> <Time> <Level> <Component>: <Content>`) into the
@@ -148,6 +148,33 @@ export function groupingAccuracy(predicted: readonly string[], truth: readonly s
     if (predSize.get(p) === n && truthSize.get(t) === n) correct += n;
   }
   return predicted.length === 0 ? 1 : correct / predicted.length;
+}
+
+/**
+ * Parsing Accuracy (Loghub-2.0): share of lines whose predicted template equals the true one,
+ * both normalised by normaliseTemplate().
+ */
+export function parsingAccuracy(predicted: readonly string[], truth: readonly string[]): number {
+  if (predicted.length !== truth.length) throw new Error(`length mismatch: ${predicted.length} vs ${truth.length}`);
+  const cache = new Map<string, string>();
+  const norm = (t: string) => {
+    let n = cache.get(t);
+    if (n === undefined) cache.set(t, (n = normaliseTemplate(t)));
+    return n;
+  };
+  let correct = 0;
+  for (let i = 0; i < predicted.length; i++) if (norm(predicted[i]) === norm(truth[i])) correct++;
+  return predicted.length === 0 ? 1 : correct / predicted.length;
+}
+
+/** Whitespace collapsed and a run of `<*>` tokens written as one `<*>`. */
+export function normaliseTemplate(template: string): string {
+  const out: string[] = [];
+  for (const t of template.trim().split(/\s+/)) {
+    if (t === "<*>" && out[out.length - 1] === "<*>") continue;
+    if (t !== "") out.push(t);
+  }
+  return out.join(" ");
 }
 
 export function countDistinct(values: readonly string[]): number {

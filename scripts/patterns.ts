@@ -7,8 +7,8 @@
 // was merged into another print the surviving id.
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
-import { PatternMiner } from "../src/core/pattern-miner";
-import { extractContent, formatToRegex } from "./loghub";
+import { PatternMiner } from "../src/core/pattern-miner.js";
+import { extractContent, formatToRegex } from "./loghub.js";
 
 function usage(message: string): never {
   console.error(`${message}\nusage: npm run --silent patterns -- [--format '<log_format>'] [file.log]`);

@@ -7,7 +7,7 @@
 // because a wildcard says less than a literal. The score is the aligned weight divided by
 // the longer length: 1 only for identical token lists, 0 when nothing lines up.
 
-import { WILDCARD } from "./tokenize";
+import { WILDCARD } from "./tokenize.js";
 
 const MAX_TOKENS = 256;
 
