@@ -476,13 +476,42 @@ export class PatternMiner {
   }
 }
 
+/**
+ * Is the new value at a differing position a value of the same kind as one seen there? Then
+ * the position is a variable at once, without waiting for VARIABLE_CARDINALITY values:
+ *  - a masked value and a literal it covers (`<*>` and `ns.example.com`, `chdir(<*>)` and
+ *    `chdir(pwd)`): the literal is a value the masks missed;
+ *  - `name:value` / `name=value` with one name and two values (`state:idle`, `state:busy`),
+ *    as key=value is masked anyway;
+ *  - the same masked value behind two names (`alpha:<*>`, `beta:<*>`): a host and its port,
+ *    where the host is the variable that shares the token with the constant-looking name.
+ */
 function fitsMask(values: string[], token: string): boolean {
   const masked = token.includes(WILDCARD);
+  const named = nameSplit(token);
   for (const v of values) {
     if (v === token) continue;
     if (masked ? globMatch(token, v) : v.includes(WILDCARD) && globMatch(v, token)) return true;
+    if (named > 0) {
+      const vNamed = nameSplit(v);
+      if (vNamed === named && v.startsWith(token.slice(0, named))) return true; // same name, other value
+      if (vNamed > 0 && masked && v.slice(vNamed) === token.slice(named)) return true; // same value, other name
+    }
   }
   return false;
+}
+
+/** Index just past the separator of `name:value` / `name=value` (name: letters), else 0. */
+function nameSplit(t: string): number {
+  let w = 0;
+  while (w < t.length && isLetter(t.charCodeAt(w))) w++;
+  if (w === 0 || w >= t.length - 1) return 0;
+  const c = t.charCodeAt(w);
+  return c === 58 || c === 61 ? w + 1 : 0;
+}
+
+function isLetter(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 }
 
 function firstKey(len: number, first: string): string {

@@ -279,13 +279,13 @@ function maskWord(t: string): string {
 function collapseVariables(tokens: string[]): string[] {
   const n = tokens.length;
   if (n < 2) return tokens;
-  let wildCount = 0;
+  let masked = false;
   const wild = new Array<boolean>(n);
   for (let i = 0; i < n; i++) {
     wild[i] = isWild(tokens[i]);
-    if (wild[i]) wildCount++;
+    masked ||= wild[i] || tokens[i].includes(WILDCARD);
   }
-  if (wildCount === 0) return tokens; // nothing masked: no run, no date in words, no value-only part
+  if (!masked) return tokens; // nothing masked: no run, no date in words, no value-only part
   // Date words: a run of date words and values that holds at least one value.
   for (let i = 0; i < n; i++) {
     if (wild[i] || !isDateWord(tokens[i])) continue;
@@ -323,7 +323,7 @@ function collapseVariables(tokens: string[]): string[] {
         continue;
       }
     }
-    if (out.length > 0 && isRunContinuation(out[out.length - 1], t, wild[i])) {
+    if (out.length > 0 && isRunContinuation(out[out.length - 1], t)) {
       out[out.length - 1] = joinRun(out[out.length - 1], t);
       continue;
     }
@@ -345,23 +345,32 @@ function trailingAfterParen(t: string): string {
 }
 
 /**
- * Is `t` the next value of a run ending in `prev`? Both are values with the same brackets in
- * front (`<*>, <*>`, `[<*>] [<*>]`, `blk_<*> blk_<*>`). Values with different brackets
- * (`<*> [<*>]`: a host and its address) stay apart, so a literal the masks missed next to a
- * masked value still lines up with the masked form.
+ * Is `t` the next value of a run ending in `prev`? Both are the same masked value up to their
+ * punctuation behind it (`<*>, <*>`, `[<*>] [<*>]`, `blk_<*>, blk_<*>`). Values with different
+ * brackets in front (`<*> [<*>]`: a host and its address) stay apart, so a literal the masks
+ * missed next to a masked value still lines up with the masked form of the same event.
  */
-function isRunContinuation(prev: string, t: string, tWild: boolean): boolean {
-  const at = t.indexOf(WILDCARD);
-  if (at < 0) return false;
-  if (!tWild) return prev === t;
-  return isWild(prev) && prev.indexOf(WILDCARD) === at && prev.startsWith(t.slice(0, at));
+function isRunContinuation(prev: string, t: string): boolean {
+  const end = valueEnd(t);
+  if (end < 0 || end !== valueEnd(prev) || !prev.startsWith(t.slice(0, end))) return false;
+  // `alpha:<*> alpha:<*>` is two name:value pairs (two ports of one host), not a list of ids
+  for (let i = 0; i < end - 3; i++) if (t.charCodeAt(i) === 58 || t.charCodeAt(i) === 61) return false;
+  return true;
 }
 
-/** One value for a run: the brackets in front of the first, the punctuation behind the last. */
-function joinRun(prev: string, t: string): string {
-  if (prev === t) return prev;
-  return prev.slice(0, prev.indexOf(WILDCARD)) + WILDCARD + t.slice(t.lastIndexOf(WILDCARD) + 3);
+/** Index just past the last `<*>` if only closing punctuation follows it, else -1. */
+function valueEnd(t: string): number {
+  const at = t.lastIndexOf(WILDCARD);
+  if (at < 0) return -1;
+  for (let i = at + 3; i < t.length; i++) if (CLOSERS.indexOf(t[i]) < 0) return -1;
+  return at + 3;
 }
+
+/** One value for a run: the first value with the punctuation behind the last. */
+function joinRun(prev: string, t: string): string {
+  return prev.slice(0, valueEnd(prev)) + t.slice(valueEnd(t));
+}
+
 /** Length of a leading byte unit: B, KB, MB, GB, TB, PB, KiB, MiB, … (0 if none). */
 function unitLength(t: string): number {
   let i = 0;
