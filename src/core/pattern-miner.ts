@@ -481,8 +481,6 @@ export class PatternMiner {
  * the position is a variable at once, without waiting for VARIABLE_CARDINALITY values:
  *  - a masked value and a literal it covers (`<*>` and `ns.example.com`, `chdir(<*>)` and
  *    `chdir(pwd)`): the literal is a value the masks missed;
- *  - `name:value` / `name=value` with one name and two values (`state:idle`, `state:busy`),
- *    as key=value is masked anyway;
  *  - the same masked value behind two names (`alpha:<*>`, `beta:<*>`): a host and its port,
  *    where the host is the variable that shares the token with the constant-looking name.
  */
@@ -494,8 +492,8 @@ function fitsMask(values: string[], token: string): boolean {
     if (masked ? globMatch(token, v) : v.includes(WILDCARD) && globMatch(v, token)) return true;
     if (named > 0) {
       const vNamed = nameSplit(v);
-      if (vNamed === named && v.startsWith(token.slice(0, named))) return true; // same name, other value
-      if (vNamed > 0 && masked && v.slice(vNamed) === token.slice(named)) return true; // same value, other name
+      // same port, other host: the part after the name is one masked value and nothing else
+      if (vNamed > 0 && masked && v.slice(vNamed) === token.slice(named) && isBareValue(token, named)) return true;
     }
   }
   return false;
@@ -508,6 +506,13 @@ function nameSplit(t: string): number {
   if (w === 0 || w >= t.length - 1) return 0;
   const c = t.charCodeAt(w);
   return c === 58 || c === 61 ? w + 1 : 0;
+}
+
+/** Is `t` from `from` on `<*>` and closing punctuation only? */
+function isBareValue(t: string, from: number): boolean {
+  if (!t.startsWith(WILDCARD, from)) return false;
+  for (let i = from + WILDCARD.length; i < t.length; i++) if (")]}>,;.!?\"'".indexOf(t[i]) < 0) return false;
+  return true;
 }
 
 function isLetter(c: number): boolean {
