@@ -150,6 +150,33 @@ export function groupingAccuracy(predicted: readonly string[], truth: readonly s
   return predicted.length === 0 ? 1 : correct / predicted.length;
 }
 
+/**
+ * Parsing Accuracy (Loghub-2.0): share of lines whose predicted template equals the true one,
+ * both normalised by normaliseTemplate().
+ */
+export function parsingAccuracy(predicted: readonly string[], truth: readonly string[]): number {
+  if (predicted.length !== truth.length) throw new Error(`length mismatch: ${predicted.length} vs ${truth.length}`);
+  const cache = new Map<string, string>();
+  const norm = (t: string) => {
+    let n = cache.get(t);
+    if (n === undefined) cache.set(t, (n = normaliseTemplate(t)));
+    return n;
+  };
+  let correct = 0;
+  for (let i = 0; i < predicted.length; i++) if (norm(predicted[i]) === norm(truth[i])) correct++;
+  return predicted.length === 0 ? 1 : correct / predicted.length;
+}
+
+/** Whitespace collapsed and a run of `<*>` tokens written as one `<*>`. */
+export function normaliseTemplate(template: string): string {
+  const out: string[] = [];
+  for (const t of template.trim().split(/\s+/)) {
+    if (t === "<*>" && out[out.length - 1] === "<*>") continue;
+    if (t !== "") out.push(t);
+  }
+  return out.join(" ");
+}
+
 export function countDistinct(values: readonly string[]): number {
   return new Set(values).size;
 }

@@ -13,8 +13,9 @@
 //    patterns that now coincide merge into the oldest one, the others become aliases.
 // Ids never change: a line keeps the id it got, and resolve() follows merges.
 
-import { WILDCARD, maskVariables, tokenize, truncateUtf8 } from "./tokenize.js";
 import { globMatch, templateSimilarity } from "./pattern-similarity.js";
+import { WILDCARD, maskVariables, tokenize } from "./tokenize.js";
+import { truncateUtf8 } from "./utf8.js";
 
 export { maskVariables, templateSimilarity };
 
@@ -25,7 +26,18 @@ export interface PatternMinerOptions {
   maxLineBytes?: number;
   /** Tokens kept per line; the rest collapse into one trailing `<*>`. Default 128. */
   maxTokens?: number;
+  /**
+   * Share of a group's constant positions a line must match to join it. Default 0.6. An
+   * option only so that scripts/eval-patterns.ts can choose it by cross-validation; the
+   * service uses the default. A snapshot must be restored with the options it was made with.
+   */
+  similarityThreshold?: number;
+  /** Distinct values after which a differing position is a variable. Default 4 (see above). */
+  variableCardinality?: number;
 }
+
+/** Longest template in characters: the data service refuses longer patterns (PATTERN_LIMITS). */
+export const MAX_TEMPLATE_CHARS = 4096;
 
 export interface PatternSummary {
   id: string;
@@ -68,9 +80,9 @@ export interface MinerSnapshot {
 }
 
 /** Share of a group's constant positions a line must match to join it (Drain defaults to 0.5). */
-const SIMILARITY_THRESHOLD = 0.6;
+export const SIMILARITY_THRESHOLD = 0.6;
 /** Distinct values after which a differing position counts as a variable. */
-const VARIABLE_CARDINALITY = 4;
+export const VARIABLE_CARDINALITY = 4;
 /** Eviction looks at this many least recently used patterns and drops the rarest. */
 const EVICTION_SCAN = 8;
 /** Aliases kept per live pattern slot; the oldest are forgotten beyond this. */
@@ -108,6 +120,8 @@ export class PatternMiner {
   readonly #maxPatterns: number;
   readonly #maxLineBytes: number;
   readonly #maxTokens: number;
+  readonly #threshold: number;
+  readonly #cardinality: number;
   /** token count + first token -> groups, oldest first */
   #byFirst = new Map<string, Group[]>();
   /** token count + position + literal constant token -> groups (see #searchAll) */
@@ -126,6 +140,8 @@ export class PatternMiner {
     this.#maxPatterns = Math.max(1, Math.floor(options.maxPatterns ?? 1000));
     this.#maxLineBytes = Math.max(1, Math.floor(options.maxLineBytes ?? 4096));
     this.#maxTokens = Math.max(1, Math.floor(options.maxTokens ?? 128));
+    this.#threshold = Math.min(1, Math.max(0, options.similarityThreshold ?? SIMILARITY_THRESHOLD));
+    this.#cardinality = Math.max(2, Math.floor(options.variableCardinality ?? VARIABLE_CARDINALITY));
   }
 
   get size(): number {
@@ -253,8 +269,26 @@ export class PatternMiner {
 
   // ---- internals ----
 
+  /**
+   * The line's tokens, never empty and never longer than MAX_TEMPLATE_CHARS once joined: a
+   * blank line is one `<*>` (it has no constant part), so no pattern has an empty template,
+   * which the data service would refuse (and with it every later pattern push of the service).
+   */
   #tokens(message: string): string[] {
-    return tokenize(truncateUtf8(message, this.#maxLineBytes), this.#maxTokens);
+    const tokens = tokenize(truncateUtf8(message, this.#maxLineBytes), this.#maxTokens);
+    if (tokens.length === 0) return [WILDCARD];
+    let chars = tokens.length - 1;
+    for (let i = 0; i < tokens.length; i++) {
+      chars += tokens[i].length;
+      if (chars > MAX_TEMPLATE_CHARS) {
+        // Masking can lengthen a line (`1` -> `<*>`): cut at a token, the rest is one `<*>`.
+        const kept = tokens.slice(0, i);
+        while (kept.length > 0 && kept.join(" ").length + 4 > MAX_TEMPLATE_CHARS) kept.pop();
+        kept.push(WILDCARD);
+        return kept;
+      }
+    }
+    return tokens;
   }
 
   /**
@@ -265,7 +299,7 @@ export class PatternMiner {
   #findGroup(tokens: string[]): Group | undefined {
     const near = this.#byFirst.get(firstKey(tokens.length, tokens[0] ?? ""));
     if (near) {
-      const best = bestOf(near, tokens);
+      const best = bestOf(near, tokens, this.#threshold);
       if (best) return best;
     }
     return this.#searchAll(tokens);
@@ -286,11 +320,11 @@ export class PatternMiner {
     }
     const m = lists.length;
     if (m === 0) return undefined; // an all-`<*>` line only matches its first-token bucket
-    const need = Math.ceil(SIMILARITY_THRESHOLD * m - 1e-9);
+    const need = Math.ceil(this.#threshold * m - 1e-9);
     lists.sort((a, b) => a.length - b.length);
     const candidates = new Set<Group>();
     for (let i = 0; i < m - need + 1; i++) for (const g of lists[i]) candidates.add(g);
-    return bestOf(candidates, tokens);
+    return bestOf(candidates, tokens, this.#threshold);
   }
 
   #createGroup(tokens: string[]): Group {
@@ -349,7 +383,7 @@ export class PatternMiner {
       values.push(token);
       // Many values, or a masked value (`<*>`, `chdir(<*>)`) next to a literal of that shape
       // (`ns.example.com`, `chdir(pwd)`): the literal is a value the masks didn't catch.
-      if (values.length >= VARIABLE_CARDINALITY || fitsMask(values, token)) {
+      if (values.length >= this.#cardinality || fitsMask(values, token)) {
         group.kinds[p] = VARIABLE;
         group.values[p] = null;
         for (const pattern of group.patterns.values()) {
@@ -442,13 +476,47 @@ export class PatternMiner {
   }
 }
 
+/**
+ * Is the new value at a differing position a value of the same kind as one seen there? Then
+ * the position is a variable at once, without waiting for VARIABLE_CARDINALITY values:
+ *  - a masked value and a literal it covers (`<*>` and `ns.example.com`, `chdir(<*>)` and
+ *    `chdir(pwd)`): the literal is a value the masks missed;
+ *  - the same masked value behind two names (`alpha:<*>`, `beta:<*>`): a host and its port,
+ *    where the host is the variable that shares the token with the constant-looking name.
+ */
 function fitsMask(values: string[], token: string): boolean {
   const masked = token.includes(WILDCARD);
+  const named = nameSplit(token);
   for (const v of values) {
     if (v === token) continue;
     if (masked ? globMatch(token, v) : v.includes(WILDCARD) && globMatch(v, token)) return true;
+    if (named > 0) {
+      const vNamed = nameSplit(v);
+      // same port, other host: the part after the name is one masked value and nothing else
+      if (vNamed > 0 && masked && v.slice(vNamed) === token.slice(named) && isBareValue(token, named)) return true;
+    }
   }
   return false;
+}
+
+/** Index just past the separator of `name:value` / `name=value` (name: letters), else 0. */
+function nameSplit(t: string): number {
+  let w = 0;
+  while (w < t.length && isLetter(t.charCodeAt(w))) w++;
+  if (w === 0 || w >= t.length - 1) return 0;
+  const c = t.charCodeAt(w);
+  return c === 58 || c === 61 ? w + 1 : 0;
+}
+
+/** Is `t` from `from` on `<*>` and closing punctuation only? */
+function isBareValue(t: string, from: number): boolean {
+  if (!t.startsWith(WILDCARD, from)) return false;
+  for (let i = from + WILDCARD.length; i < t.length; i++) if (")]}>,;.!?\"'".indexOf(t[i]) < 0) return false;
+  return true;
+}
+
+function isLetter(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 }
 
 function firstKey(len: number, first: string): string {
@@ -462,17 +530,17 @@ function postingKey(len: number, position: number, token: string): string {
 const NO_GROUPS: Group[] = [];
 
 /** The most similar group at or above the threshold; ties go to the oldest. */
-function bestOf(groups: Iterable<Group>, tokens: string[]): Group | undefined {
+function bestOf(groups: Iterable<Group>, tokens: string[], threshold: number): Group | undefined {
   let best: Group | undefined;
   let bestScore = -1;
   for (const g of groups) {
-    const s = similarity(g, tokens);
+    const s = similarity(g, tokens, threshold);
     if (s > bestScore || (s === bestScore && best !== undefined && g.seq < best.seq)) {
       bestScore = s;
       best = g;
     }
   }
-  return best !== undefined && bestScore >= SIMILARITY_THRESHOLD ? best : undefined;
+  return best !== undefined && bestScore >= threshold ? best : undefined;
 }
 
 /**
@@ -481,14 +549,14 @@ function bestOf(groups: Iterable<Group>, tokens: string[]): Group | undefined {
  * Two lines that are `<*>` everywhere score 1. Returns -1 as soon as the threshold is out of
  * reach (more than (1 - threshold) * length mismatches), which keeps the full scan cheap.
  */
-function similarity(group: Group, tokens: string[]): number {
+function similarity(group: Group, tokens: string[], threshold: number): number {
   let same = 0;
   let masked = 0;
   let mismatches = 0;
   const gt = group.tokens;
   const kinds = group.kinds;
   const len = gt.length;
-  const allowed = (1 - SIMILARITY_THRESHOLD) * len;
+  const allowed = (1 - threshold) * len;
   for (let p = 0; p < len; p++) {
     if (kinds[p] === CONSTANT && gt[p] === tokens[p]) {
       if (gt[p] === WILDCARD) masked++;

@@ -219,9 +219,156 @@ export function tokenize(message: string, maxTokens = Number.MAX_SAFE_INTEGER): 
     // `5.2 KB`: a byte unit right after a plain number is part of the value (sizes are
     // printed in whatever unit fits, so the unit varies with the number).
     out.push(prevNumber && isByteUnit(raw) ? WILDCARD + raw.slice(unitLength(raw)) : maskToken(raw));
-    prevNumber = isNumeric(raw, 0);
+    let from = 0;
+    while (from < raw.length && OPENERS.indexOf(raw[from]) >= 0) from++;
+    prevNumber = isNumeric(raw, from);
+  }
+  return collapseVariables(out);
+}
+
+// ---- second pass: variables that span tokens ---------------------------------------------------
+//
+// Masking one token at a time cannot see a value written as several tokens. Three generic
+// cases, each of which would otherwise change the token count of one event from line to line
+// (and the miner never merges across token counts):
+//  * a date or time in words: a month or weekday name (or AM/PM, a zone like UTC) next to a
+//    masked token is part of that value (`Sun Jul 17 04:05:59 2005`, `12 Mar 2024`);
+//  * an optional parenthesised part that holds only values (`0 bytes (0.0 KB) sent` vs
+//    `0 bytes sent`) is dropped: it adds no constant to the event;
+//  * a run of values (a list of any length, `a, b, c`, a multi-token date) becomes one `<*>`,
+//    keeping the punctuation in front of the first and behind the last value.
+// A word next to nothing masked (`May I`, `on Monday`) is left alone.
+
+/** English month and weekday names (3-letter and full), AM/PM and common zone names, lower case. */
+const DATE_WORDS = new Set(
+  (
+    "jan feb mar apr may jun jul aug sep sept oct nov dec january february march april june july august " +
+    "september october november december mon tue tues wed thu thur thurs fri sat sun monday tuesday " +
+    "wednesday thursday friday saturday sunday am pm utc gmt z"
+  ).split(" "),
+);
+
+/** `<*>` with nothing around it but brackets, quotes and punctuation: `<*>`, `[<*>]`, `<*>,`. */
+function isWild(t: string): boolean {
+  const at = t.indexOf(WILDCARD);
+  if (at < 0) return false;
+  for (let i = 0; i < at; i++) if (OPENERS.indexOf(t[i]) < 0) return false;
+  for (let i = at + 3; i < t.length; i++) if (CLOSERS.indexOf(t[i]) < 0) return false;
+  return true;
+}
+
+/** A month/weekday/zone word, optionally with punctuation around it (`Jul`, `Mon,`, `(UTC)`). */
+function isDateWord(t: string): boolean {
+  let a = 0;
+  while (a < t.length && OPENERS.indexOf(t[a]) >= 0) a++;
+  let b = t.length;
+  while (b > a && CLOSERS.indexOf(t[b - 1]) >= 0) b--;
+  if (b - a < 1 || b - a > 9) return false;
+  for (let i = a; i < b; i++) if (!isAlpha(t.charCodeAt(i))) return false;
+  return DATE_WORDS.has(t.slice(a, b).toLowerCase());
+}
+
+function maskWord(t: string): string {
+  let a = 0;
+  while (a < t.length && OPENERS.indexOf(t[a]) >= 0) a++;
+  let b = t.length;
+  while (b > a && CLOSERS.indexOf(t[b - 1]) >= 0) b--;
+  return t.slice(0, a) + WILDCARD + t.slice(b);
+}
+
+function collapseVariables(tokens: string[]): string[] {
+  const n = tokens.length;
+  if (n < 2) return tokens;
+  let masked = false;
+  const wild = new Array<boolean>(n);
+  for (let i = 0; i < n; i++) {
+    wild[i] = isWild(tokens[i]);
+    masked ||= wild[i] || tokens[i].includes(WILDCARD);
+  }
+  if (!masked) return tokens; // nothing masked: no run, no date in words, no value-only part
+  // Date words: a run of date words and values that holds at least one value.
+  for (let i = 0; i < n; i++) {
+    if (wild[i] || !isDateWord(tokens[i])) continue;
+    let a = i;
+    while (a > 0 && (wild[a - 1] || isDateWord(tokens[a - 1]))) a--;
+    let b = i;
+    while (b < n - 1 && (wild[b + 1] || isDateWord(tokens[b + 1]))) b++;
+    let hasValue = false;
+    for (let k = a; k <= b && !hasValue; k++) hasValue = wild[k];
+    if (!hasValue) continue;
+    for (let k = a; k <= b; k++) {
+      if (!wild[k]) {
+        tokens[k] = maskWord(tokens[k]);
+        wild[k] = true;
+      }
+    }
+  }
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = tokens[i];
+    // A parenthesised part of values only, at most 4 tokens, not the whole line: dropped.
+    if (t.charCodeAt(0) === 40 /* ( */ && wild[i]) {
+      let end = -1;
+      for (let k = i; k < n && k < i + 4 && wild[k]; k++) {
+        if (closesParen(tokens[k], k === i)) {
+          end = k;
+          break;
+        }
+      }
+      if (end >= 0 && (i > 0 || end < n - 1)) {
+        // keep sentence punctuation that followed the closing paren: `(<*>),` -> `,`
+        const tail = trailingAfterParen(tokens[end]);
+        if (tail && out.length > 0) out[out.length - 1] += tail;
+        i = end;
+        continue;
+      }
+    }
+    if (out.length > 0 && isRunContinuation(out[out.length - 1], t)) {
+      out[out.length - 1] = joinRun(out[out.length - 1], t);
+      continue;
+    }
+    out.push(t);
   }
   return out;
+}
+
+/** Does `t` close a parenthesis (for the first token: one it also opened, `(<*>)`)? */
+function closesParen(t: string, first: boolean): boolean {
+  const at = t.lastIndexOf(WILDCARD);
+  const close = t.indexOf(")", at + 3);
+  return close >= 0 && (!first || t.charCodeAt(0) === 40);
+}
+
+function trailingAfterParen(t: string): string {
+  const close = t.indexOf(")", t.lastIndexOf(WILDCARD) + 3);
+  return t.slice(close + 1);
+}
+
+/**
+ * Is `t` the next value of a run ending in `prev`? Both are the same masked value up to their
+ * punctuation behind it (`<*>, <*>`, `[<*>] [<*>]`, `blk_<*>, blk_<*>`). Values with different
+ * brackets in front (`<*> [<*>]`: a host and its address) stay apart, so a literal the masks
+ * missed next to a masked value still lines up with the masked form of the same event.
+ */
+function isRunContinuation(prev: string, t: string): boolean {
+  const end = valueEnd(t);
+  if (end < 0 || end !== valueEnd(prev) || !prev.startsWith(t.slice(0, end))) return false;
+  // `alpha:<*> alpha:<*>` is two name:value pairs (two ports of one host), not a list of ids
+  for (let i = 0; i < end - 3; i++) if (t.charCodeAt(i) === 58 || t.charCodeAt(i) === 61) return false;
+  return true;
+}
+
+/** Index just past the last `<*>` if only closing punctuation follows it, else -1. */
+function valueEnd(t: string): number {
+  const at = t.lastIndexOf(WILDCARD);
+  if (at < 0) return -1;
+  for (let i = at + 3; i < t.length; i++) if (CLOSERS.indexOf(t[i]) < 0) return -1;
+  return at + 3;
+}
+
+/** One value for a run: the first value with the punctuation behind the last. */
+function joinRun(prev: string, t: string): string {
+  return prev.slice(0, valueEnd(prev)) + t.slice(valueEnd(t));
 }
 
 /** Length of a leading byte unit: B, KB, MB, GB, TB, PB, KiB, MiB, … (0 if none). */
@@ -250,31 +397,4 @@ function isSpace(c: number): boolean {
 /** Generic variable masking of a whole message: whitespace-collapsed, each variable as `<*>`. */
 export function maskVariables(message: string): string {
   return tokenize(message).join(" ");
-}
-
-/**
- * Cuts a string to at most `maxBytes` UTF-8 bytes without splitting a character.
- * Cheap when the string is clearly short enough (each UTF-16 unit is at most 3 bytes).
- */
-export function truncateUtf8(s: string, maxBytes: number): string {
-  if (s.length * 3 <= maxBytes) return s;
-  let bytes = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    let size: number;
-    let units = 1;
-    if (c < 0x80) size = 1;
-    else if (c < 0x800) size = 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-      const d = s.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        size = 4;
-        units = 2;
-      } else size = 3;
-    } else size = 3;
-    if (bytes + size > maxBytes) return s.slice(0, i);
-    bytes += size;
-    i += units - 1;
-  }
-  return s;
 }

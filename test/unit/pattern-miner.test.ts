@@ -1,8 +1,14 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { PatternMiner, fnv1a64Hex, maskVariables, templateSimilarity } from "../../src/core/pattern-miner.js";
-import { truncateUtf8 } from "../../src/core/tokenize.js";
+import {
+  MAX_TEMPLATE_CHARS,
+  PatternMiner,
+  fnv1a64Hex,
+  maskVariables,
+  templateSimilarity,
+} from "../../src/core/pattern-miner.js";
+import { truncateUtf8 } from "../../src/core/utf8.js";
 import { extractContent, formatToRegex, groupingAccuracy, parseCsv, splitLines } from "../../scripts/loghub.js";
 
 const FIXTURE_FORMAT = "<Date> <Time> <Level> \\[<Component>\\] <Content>";
@@ -23,11 +29,11 @@ describe("golden templates: test/fixtures/service-mix.log", () => {
   // (job states, user root/backup): a word needs 4 distinct values before it is a variable,
   // so those stay apart, one pattern per value.
   const expected: Array<[template: string, lines: number]> = [
-    ["Accepted password for <*> from <*> port <*> <*>", 5],
-    ["Failed password for invalid user <*> from <*> port <*> <*>", 5],
+    ["Accepted password for <*> from <*> port <*>", 5],
+    ["Failed password for invalid user <*> from <*> port <*>", 5],
     ["Connection closed by <*> [preauth]", 5],
-    ["Block <*> stored as bytes in memory (size <*> <*>)", 5],
-    ["Block broadcast_<*> stored as values in memory (size <*> <*>)", 5],
+    ["Block <*> stored as bytes in memory (size <*>)", 5],
+    ["Block broadcast_<*> stored as values in memory (size <*>)", 5],
     ["Worker <*> started job <*>", 5],
     ["GET <*> returned <*> in <*> ms", 5],
     ["User <*> logged in via <*>", 5],
@@ -56,9 +62,9 @@ describe("golden templates: test/fixtures/service-mix.log", () => {
 
   it("assigns lines to the right event", () => {
     const result = mine(fixture("service-mix.log"));
-    expect(result[0].template).toBe("Accepted password for <*> from <*> port <*> <*>");
-    expect(result[3].template).toBe("Block <*> stored as bytes in memory (size <*> <*>)");
-    expect(result[4].template).toBe("Block broadcast_<*> stored as values in memory (size <*> <*>)");
+    expect(result[0].template).toBe("Accepted password for <*> from <*> port <*>");
+    expect(result[3].template).toBe("Block <*> stored as bytes in memory (size <*>)");
+    expect(result[4].template).toBe("Block broadcast_<*> stored as values in memory (size <*>)");
     expect(result[8].template).toBe("Job state changed from QUEUED to RUNNING");
     expect(result[20].template).toBe("Job state changed from RUNNING to DONE");
   });
@@ -209,6 +215,24 @@ describe("bounds", () => {
     expect(truncateUtf8("short", 4096)).toBe("short");
   });
 
+  it("never gives a pattern an empty template: a blank message is one <*> (issue 16, item 6)", () => {
+    const miner = new PatternMiner();
+    const blank = miner.add("   \t \n ");
+    expect(blank.template).toBe("<*>");
+    expect(miner.add("").id).toBe(blank.id);
+    expect(miner.get(blank.id)).toMatchObject({ template: "<*>", count: 2 });
+    expect(miner.patterns().every((p) => p.template.trim().length > 0)).toBe(true);
+  });
+
+  it("keeps every template within MAX_TEMPLATE_CHARS, even when masking lengthens the line", () => {
+    // 63 one-digit values grow to `<*>` (3 chars each) before one long word: 4,277 chars masked.
+    const line = `${"1 a ".repeat(63)}${"x".repeat(3900)}`;
+    expect(line.length).toBeLessThan(4096 + 100);
+    const { template } = new PatternMiner({ maxLineBytes: 8192 }).add(line);
+    expect(template.length).toBeLessThanOrEqual(MAX_TEMPLATE_CHARS);
+    expect(template.endsWith(" <*>")).toBe(true);
+  });
+
   it("collapses tokens beyond maxTokens into one trailing <*>", () => {
     const miner = new PatternMiner({ maxTokens: 4 });
     expect(miner.add("a b c d e f").template).toBe("a b c <*>");
@@ -264,8 +288,12 @@ describe("maskVariables", () => {
     ["ipv6 and mac", "peer fe80::1ff:fe23:4567:890a and ::1 mac FF:F2:9F:16:E2:23", "peer <*> and <*> mac <*>"],
     ["e-mail", "user alice@example.com logged in", "user <*> logged in"],
     ["url", "GET https://example.com/a?b=1 done", "GET <*> done"],
-    ["unix and windows paths", "open /var/log/syslog ./run.sh ~/notes C:\\Windows\\system32", "open <*> <*> <*> <*>"],
-    ["dates and times", "at 2024-05-01 10:00:01,123 2024-05-01T10:00:01Z", "at <*> <*> <*>"],
+    [
+      "unix and windows paths",
+      "open /var/log/syslog or ./run.sh or ~/notes or C:\\Windows\\system32",
+      "open <*> or <*> or <*> or <*>",
+    ],
+    ["dates and times", "at 2024-05-01 10:00:01,123 or 2024-05-01T10:00:01Z", "at <*> or <*>"],
     ["quoted values", "service 'sparkDriver' named \"web\"", "service '<*>' named \"<*>\""],
     ["key=value", "status=active ruser= (uid=0) table='orders'", "status=<*> ruser= (uid=<*>) table='<*>'"],
     [
@@ -274,8 +302,23 @@ describe("maskVariables", () => {
       "blk_<*> core.<*> size:<*> part-<*>",
     ],
     ["call argument", "chdir(/tmp/x) failed", "chdir(<*>) failed"],
-    ["identifiers with digits", "MSRA-SA-41.example.com broadcast_9_piece0 ssh2", "<*> <*> <*>"],
-    ["byte units after a number", "size 5.2 KB, free 317 MiB", "size <*> <*>, free <*> <*>"],
+    ["identifiers with digits", "MSRA-SA-41.example.com has broadcast_9_piece0 via ssh2", "<*> has <*> via <*>"],
+    ["byte units after a number (one value)", "size 5.2 KB, free 317 MiB", "size <*>, free <*>"],
+    ["a date in words", "at Sun Jul 17 04:05:59 2005 and Mon, 12 Mar 2024 10:00 UTC", "at <*> and <*>"],
+    [
+      "month or weekday names not next to a value",
+      "May I ask, on Monday, about Jan",
+      "May I ask, on Monday, about Jan",
+    ],
+    [
+      "a list of values of any length",
+      "hosts 10.0.0.1, 10.0.0.2, 10.0.0.3 and blk_1 blk_2 blk_3",
+      "hosts <*> and blk_<*>",
+    ],
+    ["a bracketed list", "peers [a1] [b2] [c3] up", "peers [<*>] up"],
+    ["an optional parenthesised part of values only", "0 bytes (0.0 KB) sent, 1 (2) left", "<*> bytes sent, <*> left"],
+    ["a parenthesised part with a constant stays", "done (took 5 ms)", "done (took <*> ms)"],
+    ["a host next to its address stays two values", "from ns.example.com [10.0.0.1]", "from ns.example.com [<*>]"],
     ["plain words untouched", "Can't find child in scoreboard", "Can't find child in scoreboard"],
     ["whitespace collapsed", "  a   b\tc ", "a b c"],
   ];
