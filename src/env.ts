@@ -1,10 +1,13 @@
 // Bindings and variables of the logger Worker (see wrangler.toml and README "Configuration").
 import type { LogAggregator } from "../objects/log-aggregator.js";
 import type { ServiceRegistry } from "../objects/service-registry.js";
+import type { TailHub } from "../objects/tail-hub.js";
 
 export interface Env {
   LOG_AGGREGATOR: DurableObjectNamespace<LogAggregator>;
   SERVICE_REGISTRY: DurableObjectNamespace<ServiceRegistry>;
+  /** the live tail's publish/subscribe hub (objects/tail-hub.ts), one instance "global" */
+  TAIL_HUB: DurableObjectNamespace<TailHub>;
   LOGS_KV: KVNamespace;
   DATA_SERVICE?: Fetcher;
   API_KEYS?: string;
@@ -20,6 +23,8 @@ export interface Env {
   RETENTION_DAYS?: string;
   FLUSH_BACKOFF_BASE_MS?: string;
   TAIL_QUEUE_MAX?: string;
+  /** per tail subscriber byte budget (src/core/tail-flow.ts), default 1048576 */
+  TAIL_SUBSCRIBER_BYTES_PER_S?: string;
   RATE_LIMIT_SERVICE_LOGS_PER_S?: string;
   SHARDS_PER_SERVICE?: string;
   SHARD_OVERRIDES?: string;
