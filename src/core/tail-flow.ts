@@ -68,7 +68,7 @@ export class TailSampler {
   static readonly MIN_RATE = 0.01;
   #windowStart: number;
   #windowBytes = 0;
-  #rate = 1;
+  #ratePct = 100; // the rate in hundredths: integer arithmetic keeps "every 1/rate-th" exact
   #acc = 0;
 
   constructor(
@@ -79,7 +79,7 @@ export class TailSampler {
   }
 
   get rate(): number {
-    return this.#rate;
+    return this.#ratePct / 100;
   }
 
   #roll(now: number): void {
@@ -87,10 +87,10 @@ export class TailSampler {
     if (elapsed < TailSampler.WINDOW_MS) return;
     // A window that ended more than one window ago saw no traffic after it: demand is stale.
     const demand = elapsed < 2 * TailSampler.WINDOW_MS ? (this.#windowBytes * 1000) / elapsed : 0;
-    this.#rate =
+    this.#ratePct =
       demand <= this.bytesPerSecond
-        ? 1
-        : Math.max(TailSampler.MIN_RATE, Math.floor((this.bytesPerSecond / demand) * 100) / 100);
+        ? 100
+        : Math.max(TailSampler.MIN_RATE * 100, Math.floor((this.bytesPerSecond / demand) * 100));
     this.#windowStart = now;
     this.#windowBytes = 0;
   }
@@ -99,10 +99,10 @@ export class TailSampler {
   keep(bytes: number, now: number): boolean {
     this.#roll(now);
     this.#windowBytes += bytes;
-    if (this.#rate >= 1) return true;
-    this.#acc += this.#rate;
-    if (this.#acc >= 1) {
-      this.#acc -= 1;
+    if (this.#ratePct >= 100) return true;
+    this.#acc += this.#ratePct;
+    if (this.#acc >= 100) {
+      this.#acc -= 100;
       return true;
     }
     return false;
