@@ -17,6 +17,7 @@ import { runPatternMinerBench } from "./pattern-miner.js";
 import { loadSearchData, runSearches } from "./search.js";
 import { type BenchServer, INGEST_KEY, startServer } from "./server.js";
 import { runTail } from "./tail.js";
+import { tailAllMetric } from "./tail-all.js";
 
 const env = (k: string, d: number) => (process.env[k] ? Number(process.env[k]) : d);
 const CLIENTS = env("BENCH_CLIENTS", 8);
@@ -425,6 +426,7 @@ async function main(): Promise<void> {
     }
   }
 
+  if (!SKIP.has("tailall")) emit(await tailAllMetric(url, client, log)); // bench/tail-all.ts
   if (!SKIP.has("search")) {
     log("phase: search (load 100k logs into one service, then filtered queries)");
     const data = await loadSearchData(client, "bench-search", 100_000, 1000, 4);
