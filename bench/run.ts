@@ -5,7 +5,7 @@
 // See bench/README.md for what each figure means.
 //
 // Knobs (environment): BENCH_CLIENTS (8), BENCH_WINDOW_MS (10000), BENCH_WARMUP_MS (2000),
-// BENCH_HARD_LIMIT_MS (285000), BENCH_SKIP (comma list of phases: ingest,diag,tail,search,miner,memory),
+// BENCH_HARD_LIMIT_MS (285000), BENCH_SKIP (comma list of phases: ingest,diag,tail,tailall,search,miner,memory),
 // BENCH_LOGGER_VARS (JSON object of extra logger vars, e.g. {"SHARDS_PER_SERVICE":"2"}).
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";

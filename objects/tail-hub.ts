@@ -44,9 +44,20 @@ export interface HubAttachment {
 }
 
 export interface PublishReply {
-  /** false: nobody listens; the publisher stays quiet for a while */
+  /** false: nobody listens; the publisher stays quiet for `quietMs` */
   listening: boolean;
+  quietMs?: number;
 }
+
+/**
+ * While nobody listens, busy aggregators still ask about once per quiet time. The hub stretches
+ * the quiet time so that these asks stay near HUB_IDLE_ASKS_PER_S fleet-wide: 1 s up to ~200
+ * busy aggregators, 30 s at most (10,000 busy aggregators → ~333 asks/s). The cost of a longer
+ * quiet time is latency, not loss: a publisher catches up from SQLite when it asks again.
+ */
+export const HUB_IDLE_ASKS_PER_S = 200;
+export const HUB_QUIET_MIN_MS = 1000;
+export const HUB_QUIET_MAX_MS = 30_000;
 
 interface Pending {
   parts: string[];
@@ -72,6 +83,9 @@ export class TailHub extends DurableObject<Env> {
   #nextSeq: number;
   #lingerUntil = 0;
   #publishes = 0;
+  #declinedWindowStart = 0;
+  #declinedInWindow = 0;
+  #quietMs = HUB_QUIET_MIN_MS;
   readonly #pending = new Map<WebSocket, Pending>();
   readonly #flows = new Map<WebSocket, Flow>();
   readonly #bytesPerSecond: number;
@@ -96,7 +110,7 @@ export class TailHub extends DurableObject<Env> {
     const now = Date.now();
     const sockets = this.ctx.getWebSockets(HUB_TAG);
     if (sockets.length > 0) this.#lingerUntil = now + HUB_LINGER_MS;
-    else if (now >= this.#lingerUntil) return { listening: false };
+    else if (now >= this.#lingerUntil) return { listening: false, quietMs: this.#declined(now) };
     if (entries.length === 0 && dropped === 0) return { listening: true };
 
     const first = this.#nextSeq;
@@ -133,6 +147,20 @@ export class TailHub extends DurableObject<Env> {
     }
     if (this.#pending.size > 0 && !this.#timer) this.#timer = setTimeout(() => this.#flush(), HUB_FLUSH_MS);
     return { listening: true };
+  }
+
+  /** Counts an ask nobody wanted and answers the quiet time for it (from the last second's asks). */
+  #declined(now: number): number {
+    if (now - this.#declinedWindowStart >= 1000) {
+      const perSecond = (this.#declinedInWindow * 1000) / Math.max(1000, now - this.#declinedWindowStart);
+      // each busy aggregator asks once per quiet time: asks/s × quiet = busy aggregators
+      const busy = perSecond * (this.#quietMs / 1000);
+      this.#quietMs = Math.min(HUB_QUIET_MAX_MS, Math.max(HUB_QUIET_MIN_MS, (busy / HUB_IDLE_ASKS_PER_S) * 1000));
+      this.#declinedWindowStart = now;
+      this.#declinedInWindow = 0;
+    }
+    this.#declinedInWindow++;
+    return Math.round(this.#quietMs);
   }
 
   #queueFor(ws: WebSocket): Pending {

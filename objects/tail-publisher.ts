@@ -4,8 +4,8 @@
 // - One publish RPC in flight per aggregator: entries that arrive meanwhile queue and go in the
 //   next call, so the hub sees each source in seq order and a slow hub gets fewer, larger calls.
 // - The hub answers `listening: false` when nobody is subscribed; then the publisher stays quiet
-//   for PUBLISH_QUIET_MS (no RPC at all), so a fleet nobody tails costs the hub at most one call
-//   per busy aggregator per second.
+//   (no RPC at all) for the time the hub says: PUBLISH_QUIET_MS, longer when many aggregators
+//   ask (objects/tail-hub.ts keeps a fleet nobody tails near HUB_IDLE_ASKS_PER_S asks in all).
 // - No gap across the quiet time: the next publish after it first reads the rows stored while
 //   quiet (at most CATCH_UP_MAX) from SQLite and sends them ahead, so a tail that connected during
 //   the quiet second still gets them. An aggregator that is new (or was evicted) starts by asking.
@@ -17,7 +17,7 @@ import type { PublishReply } from "./tail-hub.js";
 export const PUBLISH_QUIET_MS = 1000;
 export const PUBLISH_QUEUE_MAX = 5000;
 export const PUBLISH_BATCH_MAX = 500;
-export const CATCH_UP_MAX = 2000;
+export const CATCH_UP_MAX = 5000;
 
 export interface HubPort {
   publish(source: string, entries: StoredLogEntry[], dropped: number): Promise<PublishReply>;
@@ -70,8 +70,11 @@ export class TailPublisher {
         this.#dropped = 0;
         let listening = false;
         let failed = false;
+        let quietMs = PUBLISH_QUIET_MS;
         try {
-          listening = (await this.hub().publish(this.source(), batch, dropped)).listening;
+          const reply = await this.hub().publish(this.source(), batch, dropped);
+          listening = reply.listening;
+          if (reply.quietMs !== undefined) quietMs = Math.min(60_000, Math.max(PUBLISH_QUIET_MS, reply.quietMs));
           if (listening) this.publishedTotal += batch.length;
           else this.#dropped = 0; // nobody listens: nobody to tell
         } catch {
@@ -84,7 +87,7 @@ export class TailPublisher {
           this.#declinedThrough = failed
             ? (batch[0].seq ?? 1) - 1
             : ((rest.at(-1) ?? batch[batch.length - 1]).seq ?? 0);
-          this.#quietUntil = this.now() + PUBLISH_QUIET_MS;
+          this.#quietUntil = this.now() + quietMs;
         }
       }
     } finally {

@@ -20,7 +20,12 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
 function setup() {
   const stored: StoredLogEntry[] = [];
   const calls: { seqs: number[]; dropped: number }[] = [];
-  const hub = { listening: false, fail: false, gate: undefined as Promise<void> | undefined };
+  const hub = {
+    listening: false,
+    fail: false,
+    quietMs: undefined as number | undefined,
+    gate: undefined as Promise<void> | undefined,
+  };
   let now = 0;
   const pub = new TailPublisher(
     () => ({
@@ -28,7 +33,7 @@ function setup() {
         calls.push({ seqs: entries.map((e) => e.seq!), dropped });
         if (hub.gate) await hub.gate;
         if (hub.fail) throw new Error("hub down");
-        return { listening: hub.listening };
+        return { listening: hub.listening, ...(hub.quietMs !== undefined ? { quietMs: hub.quietMs } : {}) };
       },
     }),
     () => "default/api",
@@ -52,6 +57,18 @@ describe("TailPublisher", () => {
     advance(PUBLISH_QUIET_MS - 1);
     await ingest(4, 4);
     expect(calls).toEqual([{ seqs: [1, 2], dropped: 0 }]);
+  });
+
+  it("stays quiet as long as the hub asks when many aggregators ask", async () => {
+    const { calls, hub, ingest, advance } = setup();
+    hub.quietMs = 5000;
+    await ingest(1, 1);
+    advance(4999);
+    await ingest(2, 2);
+    expect(calls.map((c) => c.seqs)).toEqual([[1]]);
+    advance(1);
+    await ingest(3, 3);
+    expect(calls.map((c) => c.seqs)).toEqual([[1], [2, 3]]);
   });
 
   it("sends what was stored during the quiet time ahead of the fresh entries once someone listens", async () => {
