@@ -122,6 +122,45 @@ describe("a tail follows sources that appear after it connected", () => {
   });
 });
 
+describe("a tail faster than its subscriber's budget", () => {
+  it("samples, says so with a sampled frame, and says again when it stops", { timeout: 60_000 }, async () => {
+    const tok = token();
+    const service = uniqueService("sampled");
+    const t = await openTail(`q=${tok}`);
+    // ~1 MB per request, back to back for 3 s: several times the 1 MiB/s budget
+    const sent: string[] = [];
+    const end = Date.now() + 3000;
+    for (let r = 0; Date.now() < end; r++) {
+      const logs = Array.from({ length: 32 }, (_, i) => ({
+        id: `${service}-${r}-${i}`,
+        level: "info",
+        message: `${tok} ${"y".repeat(30_000)}`,
+        service,
+      }));
+      expect((await ingest(logs)).body.accepted).toBe(32);
+      sent.push(...logs.map((l) => l.id));
+    }
+    await t.waitFor((c) => c.frames.some((f) => f.type === "sampled"), 5000);
+    const rates = t.frames.filter((f) => f.type === "sampled").map((f) => f.rate!);
+    expect(rates[0]).toBeGreaterThan(0);
+    expect(rates[0]).toBeLessThan(1);
+    await settle(2500); // a quiet window: the next log goes out unsampled, announced first
+    const last = `${service}-last`;
+    await ingest([{ id: last, level: "info", message: `${tok} slow again`, service }]);
+    await t.waitFor((c) => c.ids.includes(last), 3000);
+    const lastSampled = t.frames.map((f) => f.type).lastIndexOf("sampled");
+    const after = t.frames.slice(lastSampled);
+    expect(after[0]).toEqual({ type: "sampled", rate: 1 });
+    expect(after.flatMap((f) => (f.logs ?? []).map((l) => l.id))).toContain(last);
+    // what was delivered is a subset of what was sent, once each
+    const got = t.ids.filter((id) => id !== last);
+    expect(new Set(got).size).toBe(got.length);
+    expect(got.every((id) => sent.includes(id))).toBe(true);
+    expect(got.length).toBeLessThan(sent.length);
+    t.close();
+  });
+});
+
 describe("handshake refusals are HTTP answers, not sockets", () => {
   const refused = async (query: string, key: string | undefined, useToken = false) => {
     const res = await call(`/api/tail?${query}${useToken && key ? `&token=${key}` : ""}`, {
