@@ -5,7 +5,7 @@
 // See bench/README.md for what each figure means.
 //
 // Knobs (environment): BENCH_CLIENTS (8), BENCH_WINDOW_MS (10000), BENCH_WARMUP_MS (2000),
-// BENCH_HARD_LIMIT_MS (285000), BENCH_SKIP (comma list of phases: ingest,diag,tail,search,miner,memory),
+// BENCH_HARD_LIMIT_MS (285000), BENCH_SKIP (comma list of phases: ingest,diag,tail,tailall,search,miner,memory),
 // BENCH_LOGGER_VARS (JSON object of extra logger vars, e.g. {"SHARDS_PER_SERVICE":"2"}).
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
@@ -17,6 +17,7 @@ import { runPatternMinerBench } from "./pattern-miner.js";
 import { loadSearchData, runSearches } from "./search.js";
 import { type BenchServer, INGEST_KEY, startServer } from "./server.js";
 import { runTail } from "./tail.js";
+import { tailAllMetric } from "./tail-all.js";
 
 const env = (k: string, d: number) => (process.env[k] ? Number(process.env[k]) : d);
 const CLIENTS = env("BENCH_CLIENTS", 8);
@@ -425,6 +426,7 @@ async function main(): Promise<void> {
     }
   }
 
+  if (!SKIP.has("tailall")) emit(await tailAllMetric(url, client, log)); // bench/tail-all.ts
   if (!SKIP.has("search")) {
     log("phase: search (load 100k logs into one service, then filtered queries)");
     const data = await loadSearchData(client, "bench-search", 100_000, 1000, 4);

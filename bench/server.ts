@@ -103,6 +103,7 @@ export async function startServer(
         durableObjects: {
           LOG_AGGREGATOR: { className: "LogAggregator", useSQLite: true },
           SERVICE_REGISTRY: { className: "ServiceRegistry", useSQLite: true },
+          TAIL_HUB: { className: "TailHub", useSQLite: true },
         },
         kvNamespaces: { LOGS_KV: "00000000000000000000000000000000" },
         // wrangler.toml has 1000 requests / 10 s per key; the bench must not be throttled by it.

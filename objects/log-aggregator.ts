@@ -32,6 +32,9 @@ import { REGISTRY_NAME } from "./service-registry.js";
 import { errorBody } from "../src/errors.js";
 import { encodeTailCursor, TailSubscription } from "../src/schema/tail.js";
 import { REPLAY_MAX, TAIL_TAG, type TailAttachment, TailSockets } from "./tail-sockets.js";
+import { HUB_NAME } from "./tail-hub.js";
+import { TailPublisher } from "./tail-publisher.js";
+import { parseBytesPerSecond } from "../src/core/tail-flow.js";
 
 export interface IngestedEntry {
   id: string;
@@ -137,6 +140,7 @@ export class LogAggregator extends DurableObject<Env> {
   #patternsPushedSeq = 0;
   #alarmAt: number | null = null;
   readonly #tails: TailSockets;
+  readonly #publisher: TailPublisher; // tails through the hub (objects/tail-publisher.ts)
   readonly #patterns: PatternEngine;
   #checks!: CheckRunner;
   #lastIngestAt = 0;
@@ -150,8 +154,17 @@ export class LogAggregator extends DurableObject<Env> {
       ctx,
       () => this.#name,
       Number.isInteger(maxQueue) && maxQueue > 0 ? maxQueue : undefined,
+      parseBytesPerSecond(env.TAIL_SUBSCRIBER_BYTES_PER_S),
     );
     this.#patterns = new PatternEngine(ctx.storage.sql);
+    this.#publisher = new TailPublisher(
+      () => env.TAIL_HUB.getByName(HUB_NAME),
+      () => this.#name,
+      (after, limit) =>
+        store
+          .rowsAfterSeq(ctx.storage.sql, after, {}, limit)
+          .map((r) => store.rowToEntry(r, this.#service, this.#domain)),
+    );
     // Answered by the runtime without waking a hibernated object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
     void ctx.blockConcurrencyWhile(async () => {
@@ -251,6 +264,7 @@ export class LogAggregator extends DurableObject<Env> {
     if (rejected) for (const [level, n] of Object.entries(rejected)) totals.set(`rejected_${level}`, n);
     store.bumpTotals(sql, totals);
     this.#tails.publish(fresh, (f) => this.#patterns.expandFilter(f));
+    this.#publisher.publish(fresh);
     const added = fresh.length;
     if (added > 0 && this.#checks.count > 0) {
       this.#lastIngestAt = now;

@@ -2,8 +2,12 @@
 // list is the truth (ctx.getWebSockets("tail")); each socket's filter and last delivered seq are
 // in its attachment, so subscribers survive hibernation. Logs are batched per subscriber and sent
 // at most every TAIL_FLUSH_MS; a subscriber that falls more than TAIL_QUEUE_MAX entries behind in
-// one tick gets `{type:"dropped", count}` instead of unbounded memory.
+// one tick gets `{type:"dropped", count}` instead of unbounded memory. Each subscriber also has a
+// byte budget (TAIL_SUBSCRIBER_BYTES_PER_S, src/core/tail-flow.ts): workerd's `ws.send` buffers
+// without limit for a client that stopped reading, so a frame over budget is not sent but counted
+// as dropped (its entries stay stored: resuming from the last cursor fetches them).
 import { matchesFilter } from "../src/core/log-filter.js";
+import { type ByteBudget, DEFAULT_SUBSCRIBER_BYTES_PER_S, subscriberBudget } from "../src/core/tail-flow.js";
 import type { StoredLogEntry } from "../src/schema/log-entry.js";
 import { encodeTailCursor, type TailFilter } from "../src/schema/tail.js";
 
@@ -30,6 +34,8 @@ interface Pending {
 
 export class TailSockets {
   readonly #pending = new Map<WebSocket, Pending>();
+  /** per socket, in memory (a fresh budget after hibernation); bounded by the runtime's socket list */
+  readonly #budgets = new Map<WebSocket, { budget: ByteBudget; carriedDrops: number }>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   droppedTotal = 0;
 
@@ -37,6 +43,8 @@ export class TailSockets {
     private readonly ctx: DurableObjectState,
     private readonly sourceKey: () => string,
     private readonly maxQueue: number = TAIL_QUEUE_MAX,
+    private readonly bytesPerSecond: number = DEFAULT_SUBSCRIBER_BYTES_PER_S,
+    private readonly now: () => number = Date.now,
   ) {}
 
   count(): number {
@@ -69,12 +77,15 @@ export class TailSockets {
     this.#timer = undefined;
     // Subscribers with the same filter get the same frame: serialise it once, not per socket.
     const frames = new Map<string, string>();
+    const now = this.now();
     for (const [ws, p] of this.#pending) {
       this.#pending.delete(ws);
       const a = ws.deserializeAttachment() as TailAttachment | null;
       if (!a) continue;
+      let b = this.#budgets.get(ws);
+      if (!b) this.#budgets.set(ws, (b = { budget: subscriberBudget(this.bytesPerSecond, now), carriedDrops: 0 }));
       try {
-        if (p.dropped > 0) ws.send(JSON.stringify({ type: "dropped", count: p.dropped }));
+        let dropped = p.dropped + b.carriedDrops;
         if (p.logs.length > 0) {
           const last = p.logs[p.logs.length - 1].seq ?? a.lastSeq;
           const key = `${JSON.stringify(a.filter)}|${p.logs[0].seq}|${last}|${p.logs.length}`;
@@ -87,9 +98,20 @@ export class TailSockets {
             });
             frames.set(key, frame);
           }
-          ws.send(frame);
-          ws.serializeAttachment({ ...a, lastSeq: last } satisfies TailAttachment);
+          if (b.budget.take(frame.length, now)) {
+            ws.send(frame);
+            ws.serializeAttachment({ ...a, lastSeq: last } satisfies TailAttachment);
+          } else {
+            dropped += p.logs.length;
+            this.droppedTotal += p.logs.length;
+          }
         }
+        // the drop report spends budget too, so a stalled client cannot grow even that
+        if (dropped > 0 && b.budget.take(64, now)) {
+          ws.send(JSON.stringify({ type: "dropped", count: dropped }));
+          dropped = 0;
+        }
+        b.carriedDrops = dropped;
       } catch {
         // the socket closed between publish and flush: the runtime drops it from the list
       }
@@ -98,5 +120,6 @@ export class TailSockets {
 
   forget(ws: WebSocket): void {
     this.#pending.delete(ws);
+    this.#budgets.delete(ws);
   }
 }

@@ -41,6 +41,7 @@ type ServerFrame =
   | { type: "logs"; logs: StoredLog[]; cursor?: string }
   | { type: "ready"; cursor?: string }
   | { type: "dropped"; count: number }
+  | { type: "sampled"; rate: number }
   | { type: "error"; error: { code: string; message: string } };
 
 function parseCli() {
@@ -83,6 +84,17 @@ function formatLog(log: StoredLog, color: boolean): string {
   const message = escapeControl(String(log.message ?? ""));
   if (!color) return `${time} ${level} ${service} ${message}`;
   return `${DIM}${time}${RESET} ${LEVEL_COLOR[log.level] ?? ""}${level}${RESET} ${service} ${message}`;
+}
+
+/** One clear line per refusal, saying what to change. */
+function refusalMessage(status: number, message: string | undefined, path: string | undefined): string {
+  const why = message ? `: ${escapeControl(message)}` : "";
+  if (status === 401) return `refused (401 unauthorized)${why}. Pass a read key with --token or LOGGER_READ_KEY.`;
+  if (status === 403)
+    return `refused (403 forbidden)${why}. The key lacks the read scope or access to this service; use another key or --service.`;
+  if (status === 400) return `refused (400 bad request)${why}${path ? ` [${path}]` : ""}. Fix the option and retry.`;
+  if (status === 429) return `refused (429 rate limited)${why}; retrying.`;
+  return `refused (HTTP ${status})${why}`;
 }
 
 function tailUrl(base: string, opts: ReturnType<typeof parseCli>, since: string | undefined): string {
@@ -148,15 +160,35 @@ function main(): void {
         if (frame.cursor) cursor = frame.cursor;
       } else if (frame.type === "dropped") {
         note(`${frame.count} logs dropped: this client fell behind the live stream`);
+      } else if (frame.type === "sampled") {
+        note(
+          frame.rate < 1
+            ? `sampling: showing about ${Math.round(frame.rate * 100)}% of matching logs (they arrive faster than this tail may receive; narrow the filter to see all)`
+            : "sampling off: showing every matching log again",
+        );
       } else if (frame.type === "error") {
         fatal = frame.error;
         note(`error ${frame.error.code}: ${frame.error.message}`);
       }
     });
     ws.on("unexpected-response", (_req, res) => {
-      fatal = { code: `http_${res.statusCode}`, message: `upgrade refused with HTTP ${res.statusCode}` };
-      note(fatal.message);
-      ws.terminate();
+      // The logger refuses a tail before the upgrade: HTTP status + JSON error body.
+      const status = res.statusCode ?? 0;
+      let body = "";
+      res.on("data", (chunk: Buffer) => {
+        if (body.length < 4096) body += chunk.toString();
+      });
+      res.on("end", () => {
+        let error: { code?: string; message?: string; details?: { path?: string }[] } = {};
+        try {
+          error = (JSON.parse(body) as { error?: typeof error }).error ?? {};
+        } catch {
+          // not our JSON: the status says enough
+        }
+        fatal = { code: error.code ?? `http_${status}`, message: error.message ?? `HTTP ${status}` };
+        note(refusalMessage(status, error.message, error.details?.[0]?.path));
+        ws.terminate();
+      });
     });
     ws.on("error", (err) => {
       if (!fatal) note(`connection error: ${err.message}`);

@@ -16,6 +16,8 @@ export interface LoggerSecretsAndVars {
   RETENTION_DAYS?: string;
   FLUSH_BACKOFF_BASE_MS?: string;
   TAIL_QUEUE_MAX?: string;
+  /** bytes per second one tail subscriber may receive before the tail samples (README "Tail") */
+  TAIL_SUBSCRIBER_BYTES_PER_S?: string;
   RATE_LIMIT_SERVICE_LOGS_PER_S?: string;
   SHARDS_PER_SERVICE?: string;
   SHARD_OVERRIDES?: string;

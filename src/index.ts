@@ -7,6 +7,7 @@ import { handleTail } from "./tail-consumer.js";
 
 export { LogAggregator } from "../objects/log-aggregator.js";
 export { ServiceRegistry } from "../objects/service-registry.js";
+export { TailHub } from "../objects/tail-hub.js";
 
 const app = buildApp();
 
