@@ -48,6 +48,8 @@ export async function handleIngest(
 ): Promise<[IngestReply, Status]> {
   const body = await readJsonBody(req);
   const raw = entriesOf(body, allowSingle);
+  // `?service=` names the service for entries that carry none (pino and winston objects).
+  const service = new URL(req.url).searchParams.get("service") ?? undefined;
   if (!Array.isArray(raw)) throw new ApiError("invalid_request", 400, `${raw.path || "body"}: ${raw.message}`, [raw]);
   if (raw.length > MAX_BATCH_ENTRIES) {
     throw new ApiError(
@@ -60,7 +62,8 @@ export async function handleIngest(
     env,
     principal,
     raw,
-    allowSingle && !Array.isArray((body as { logs?: unknown }).logs) ? "" : "logs",
+    allowSingle && !Array.isArray(body) && !Array.isArray((body as { logs?: unknown }).logs) ? "" : "logs",
+    { service },
   );
 }
 
@@ -70,11 +73,12 @@ export async function ingestEntries(
   principal: Principal,
   raw: unknown[],
   pathPrefix = "logs",
+  defaults: { service?: string } = {},
 ): Promise<[IngestReply, Status]> {
   // Redaction happens here, before the aggregator: storage, tail and patterns see redacted text.
   const config = await loadConfig(env);
   const { redaction } = config;
-  const { valid, rejected } = validateEntries(raw, Date.now(), () => nanoid(), pathPrefix, redaction);
+  const { valid, rejected } = validateEntries(raw, Date.now(), () => nanoid(), pathPrefix, redaction, defaults);
   const results: IngestResult[] = [...rejected];
 
   const groups = new Map<string, { index: number; entry: NormalisedLogEntry }[]>();

@@ -104,7 +104,7 @@ describe("mapOtlpLogs", () => {
       },
     });
     // ...and the entry passes the same validator as POST /api/logs/batch
-    const v = validateEntries([entry], 1, () => "x");
+    const v = validateEntries([entry], Date.now(), () => "x");
     expect(v.rejected).toEqual([]);
     expect(v.valid[0].entry.level).toBe("error");
   });
