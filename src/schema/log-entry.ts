@@ -314,7 +314,7 @@ export function liberalEntry(input: unknown, defaults: { service?: string } = {}
     move("name", "service");
   if (out.service === undefined && defaults.service !== undefined) out.service = defaults.service;
 
-  if (out.message !== undefined && typeof out.message !== "string") {
+  if (out.message !== undefined && out.message !== null && typeof out.message !== "string") {
     out.message = JSON.stringify(out.message) ?? String(out.message);
   }
   for (const errKey of ["err", "error"]) {
