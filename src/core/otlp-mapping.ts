@@ -142,7 +142,7 @@ function take(attrs: Record<string, unknown>, ...keys: string[]): string | undef
 }
 
 /** A non-cryptographic 53-bit hash (cyrb53, public domain), twice with different seeds. */
-function hash106(text: string): string {
+export function contentHash(text: string): string {
   const h = (seed: number) => {
     let h1 = 0xdeadbeef ^ seed;
     let h2 = 0x41c6ce57 ^ seed;
@@ -165,7 +165,7 @@ function hash106(text: string): string {
  * logger-assigned id: two identical ones are probably two real events.
  */
 export function otlpRecordId(service: string, domain: string, record: OtlpLogRecord): string {
-  return `otlp_${hash106(`${domain}/${service}\n${JSON.stringify(record)}`)}`;
+  return `otlp_${contentHash(`${domain}/${service}\n${JSON.stringify(record)}`)}`;
 }
 
 interface ResourceInfo {
