@@ -185,6 +185,27 @@ export function levelInLine(line: string): { level: Level; written: string } | u
   return undefined;
 }
 
+/** A JSON object line's fields, `message` set from msg/message; undefined for other lines. */
+function jsonLineFields(line: string): Record<string, unknown> | undefined {
+  if (!line.startsWith("{")) return undefined;
+  let o: unknown;
+  try {
+    o = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (!isObject(o)) return undefined;
+  const message = typeof o.msg === "string" ? o.msg : typeof o.message === "string" ? o.message : undefined;
+  if (message === undefined || message === "") return undefined;
+  const fields: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) {
+    if (["msg", "message", "level", "time", "timestamp", "service", "id", "severity"].includes(k)) continue;
+    Object.defineProperty(fields, k, { value: v, enumerable: true, writable: true, configurable: true });
+  }
+  fields.message = message;
+  return fields;
+}
+
 export interface LokiMapped {
   path: string;
   entry: Record<string, unknown>;
@@ -221,10 +242,14 @@ export function mapLokiStreams(streams: LokiStream[]): { entries: LokiMapped[]; 
       const severity = written ?? found?.written;
       delete structured.level;
       delete structured.detected_level;
+      // A JSON line with msg/message (pino-loki, Bunyan, structured loggers): its message is the
+      // message and its other fields are kept (entry validation moves them into metadata).
+      const fields = jsonLineFields(e.line);
       const entry: Record<string, unknown> = {
+        ...(fields ?? {}),
         id: `loki_${contentHash(`${service}\n${e.ns}\n${e.line}`)}`,
         level,
-        message: e.line,
+        message: fields ? fields.message : e.line,
         service,
         timestamp: ms,
       };

@@ -1,0 +1,196 @@
+// Real log shippers from npm, configured with only the endpoint and the key, against the logger
+// under `wrangler dev`: each must store 100% of what it sent, with the right service, level,
+// message and attributes (issue 13). One dev server for the file.
+import { SeverityNumber } from "@opentelemetry/api-logs";
+import { OTLPLogExporter } from "@opentelemetry/exporter-logs-otlp-proto";
+import { CompressionAlgorithm } from "@opentelemetry/otlp-exporter-base";
+import { resourceFromAttributes } from "@opentelemetry/resources";
+import { LoggerProvider, SimpleLogRecordProcessor } from "@opentelemetry/sdk-logs";
+import pino from "pino";
+import { pinoLoki } from "pino-loki";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import winston from "winston";
+import LokiTransport from "winston-loki";
+import { type DevServer, INGEST_KEY, READ_KEY, startDevServer, unique } from "./harness.js";
+
+let server: DevServer | undefined;
+
+beforeAll(async () => {
+  server = await startDevServer();
+}, 180_000);
+
+afterAll(async () => {
+  await server?.stop();
+}, 30_000);
+
+interface Log {
+  level: string;
+  message: string;
+  service: string;
+  timestamp: number;
+  request_id?: string;
+  metadata?: Record<string, any>;
+}
+
+async function search(service: string): Promise<Log[]> {
+  const res = await fetch(`${server!.url}/api/logs/search?service=${service}&order=asc&limit=1000`, {
+    headers: { authorization: `Bearer ${READ_KEY}` },
+  });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { logs: Log[] }).logs;
+}
+
+/** Rows sorted by their message: entries logged in the same millisecond have no defined order. */
+function byMessage<T extends unknown[]>(rows: T[]): T[] {
+  return [...rows].sort((a, b) => String(a[2]).localeCompare(String(b[2])));
+}
+
+/** Polls until `n` logs of the service are stored (shippers send in the background), then one more read. */
+async function waitFor(service: string, n: number): Promise<Log[]> {
+  const deadline = Date.now() + 30_000;
+  let logs = await search(service);
+  while (logs.length < n && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 250));
+    logs = await search(service);
+  }
+  return logs;
+}
+
+describe("real shippers → the logger", () => {
+  it("OpenTelemetry JS OTLP/HTTP protobuf exporter (default settings, also gzip)", async () => {
+    for (const compression of [CompressionAlgorithm.NONE, CompressionAlgorithm.GZIP]) {
+      const service = unique(`otel-proto-${compression}`);
+      const exporter = new OTLPLogExporter({
+        url: `${server!.url}/v1/logs`,
+        headers: { Authorization: `Bearer ${INGEST_KEY}` },
+        compression,
+      });
+      const results: { code: number; error?: Error }[] = [];
+      const exportOriginal = exporter.export.bind(exporter);
+      exporter.export = (logs, done) =>
+        exportOriginal(logs, (r) => {
+          results.push(r);
+          done(r);
+        });
+      const provider = new LoggerProvider({
+        resource: resourceFromAttributes({ "service.name": service }),
+        processors: [new SimpleLogRecordProcessor({ exporter })],
+      });
+      const logger = provider.getLogger("shipper-test");
+      const levels: [SeverityNumber, string, string][] = [
+        [SeverityNumber.DEBUG, "DEBUG", "debug"],
+        [SeverityNumber.INFO, "INFO", "info"],
+        [SeverityNumber.WARN, "WARN", "warn"],
+        [SeverityNumber.ERROR, "ERROR", "error"],
+        [SeverityNumber.FATAL, "FATAL", "error"],
+      ];
+      for (const [i, [severityNumber, severityText]] of levels.entries()) {
+        logger.emit({
+          severityNumber,
+          severityText,
+          body: `otel line ${i}`,
+          attributes: { n: i, "http.route": "/pay" },
+        });
+      }
+      await provider.forceFlush();
+      await provider.shutdown();
+      expect(results.map((r) => r.code)).toEqual([0, 0, 0, 0, 0]);
+      const logs = await waitFor(service, levels.length);
+      expect(
+        byMessage(logs.map((l) => [l.service, l.level, l.message, l.metadata?.n, l.metadata?.["http.route"]])),
+      ).toEqual(byMessage(levels.map(([, , level], i) => [service, level, `otel line ${i}`, i, "/pay"])));
+    }
+  });
+
+  it("winston-loki (Snappy protobuf, Basic auth)", async () => {
+    const service = unique("winston-loki");
+    const transport = new LokiTransport({
+      host: server!.url,
+      basicAuth: `any-user:${INGEST_KEY}`,
+      labels: { app: service },
+      batching: false,
+      onConnectionError: (err) => {
+        throw err;
+      },
+    });
+    const logger = winston.createLogger({ level: "silly", transports: [transport] });
+    const sent: [string, string][] = [
+      ["error", "error"],
+      ["warn", "warn"],
+      ["info", "info"],
+      ["http", "info"],
+      ["verbose", "debug"],
+      ["debug", "debug"],
+      ["silly", "debug"],
+    ];
+    for (const [i, [level]] of sent.entries()) logger.log({ level, message: `winston-loki ${i}`, order: String(i) });
+    await transport.flush();
+    const logs = await waitFor(service, sent.length);
+    expect(byMessage(logs.map((l) => [l.service, l.level, l.message]))).toEqual(
+      byMessage(sent.map(([, level], i) => [service, level, `winston-loki ${i}`])),
+    );
+    await transport.close();
+  });
+
+  it("pino-loki (JSON push, Basic auth)", async () => {
+    const service = unique("pino-loki");
+    const stream = pinoLoki({
+      host: server!.url,
+      basicAuth: { username: "pino", password: INGEST_KEY },
+      labels: { service_name: service },
+      batching: false,
+    });
+    const logger = pino({ level: "trace" }, stream);
+    logger.trace("pino trace");
+    logger.debug("pino debug");
+    logger.info({ user: "u-1" }, "pino info");
+    logger.warn("pino warn");
+    logger.error(new Error("pino boom"), "pino error");
+    logger.fatal("pino fatal");
+    const logs = await waitFor(service, 6);
+    expect(byMessage(logs.map((l) => [l.service, l.level, l.message]))).toEqual(
+      byMessage([
+        [service, "debug", "pino trace"],
+        [service, "debug", "pino debug"],
+        [service, "info", "pino info"],
+        [service, "warn", "pino warn"],
+        [service, "error", "pino error"],
+        [service, "error", "pino fatal"],
+      ]),
+    );
+    expect(logs.find((l) => l.message === "pino info")?.metadata?.user).toBe("u-1");
+    stream.end();
+  });
+
+  it("winston's Http transport, one object per POST and batch: true", async () => {
+    const port = Number(new URL(server!.url).port);
+    for (const batch of [false, true]) {
+      const service = unique(`winston-http-${batch}`);
+      const transport = new winston.transports.Http({
+        host: "127.0.0.1",
+        port,
+        path: batch ? "/api/logs/batch" : "/api/logs",
+        auth: { bearer: INGEST_KEY },
+        batch,
+        batchCount: 4,
+        batchInterval: 200,
+      });
+      const logger = winston.createLogger({ level: "silly", defaultMeta: { service }, transports: [transport] });
+      const sent: [string, string][] = [
+        ["error", "error"],
+        ["warn", "warn"],
+        ["info", "info"],
+        ["http", "info"],
+        ["verbose", "debug"],
+        ["debug", "debug"],
+        ["silly", "debug"],
+      ];
+      for (const [i, [level]] of sent.entries()) logger.log({ level, message: `winston-http ${i}`, order: i });
+      const logs = await waitFor(service, sent.length);
+      expect(byMessage(logs.map((l) => [l.service, l.level, l.message, l.metadata?.order]))).toEqual(
+        byMessage(sent.map(([, level], i) => [service, level, `winston-http ${i}`, i])),
+      );
+      logger.close();
+    }
+  });
+});
