@@ -11,7 +11,16 @@ import { pinoLoki } from "pino-loki";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import winston from "winston";
 import LokiTransport from "winston-loki";
-import { type DevServer, INGEST_KEY, READ_KEY, startDevServer, unique } from "./harness.js";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type DevServer, freePort, INGEST_KEY, READ_KEY, spawnGroup, startDevServer, unique } from "./harness.js";
+
+/** syslog-ng is a Debian package (syslog-ng-core + syslog-ng-mod-http, installed by .ci/run): its
+ * test is the only one here that depends on what the machine has. */
+const HAS_SYSLOG_NG = spawnSync("syslog-ng", ["--version"]).status === 0;
 
 let server: DevServer | undefined;
 
@@ -191,6 +200,70 @@ describe("real shippers → the logger", () => {
         byMessage(sent.map(([, level], i) => [service, level, `winston-http ${i}`, i])),
       );
       logger.close();
+    }
+  });
+
+  it.skipIf(!HAS_SYSLOG_NG)("syslog-ng http() destination (JSON batches, Basic auth, syslog levels)", async () => {
+    const service = unique("syslogng").replace(/[^A-Za-z0-9]/g, "");
+    const dir = mkdtempSync(join(tmpdir(), "syslog-ng-e2e-"));
+    const port = await freePort();
+    writeFileSync(
+      join(dir, "syslog-ng.conf"),
+      `@version: 3.38
+options { time-reopen(1); };
+source s_in { network(ip("127.0.0.1") port(${port}) transport("tcp")); };
+destination d_edge {
+  http(url("${server!.url}/api/logs/batch") method("POST")
+       user("syslog-ng") password("${INGEST_KEY}") headers("Content-Type: application/json")
+       body-prefix("[") delimiter(",") body-suffix("]") batch-lines(100) batch-timeout(200)
+       body("$(format-json level=\${LEVEL} message=\${MESSAGE} service=\${PROGRAM} host=\${HOST} timestamp=\${R_ISODATE})"));
+};
+log { source(s_in); destination(d_edge); };
+`,
+    );
+    const proc = spawnGroup(
+      "syslog-ng",
+      [
+        "-F",
+        "-f",
+        join(dir, "syslog-ng.conf"),
+        `--persist-file=${join(dir, "p")}`,
+        `--pidfile=${join(dir, "pid")}`,
+        `--control=${join(dir, "ctl")}`,
+      ],
+      {},
+    );
+    try {
+      const sent: [number, string, string][] = [
+        [0, "emerg", "error"],
+        [1, "alert", "error"],
+        [2, "crit", "error"],
+        [3, "err", "error"],
+        [4, "warning", "warn"],
+        [5, "notice", "info"],
+        [6, "info", "info"],
+        [7, "debug", "debug"],
+      ];
+      const deadline = Date.now() + 15_000;
+      let socket: import("node:net").Socket | undefined;
+      while (!socket && Date.now() < deadline) {
+        socket = await new Promise((ok) => {
+          const s = connect(port, "127.0.0.1", () => ok(s));
+          s.once("error", () => ok(undefined));
+        });
+        if (!socket) await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(socket, proc.stderr()).toBeDefined();
+      for (const [severity, name] of sent)
+        socket!.write(`<${8 + severity}>Dec  2 12:00:00 host1 ${service}[42]: syslog ${name}\n`);
+      socket!.end();
+      const logs = await waitFor(service, sent.length);
+      expect(byMessage(logs.map((l) => [l.service, l.level, l.message]))).toEqual(
+        byMessage(sent.map(([, name, level]) => [service, level, `syslog ${name}`])),
+      );
+    } finally {
+      await proc.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
