@@ -121,12 +121,15 @@ export async function ingestEntries(
   for (const r of refused) {
     const item = raw[r.index] as { service?: unknown; domain?: unknown; level?: unknown } | null;
     const named = typeof item === "object" && item !== null && !Array.isArray(item) ? item : {};
-    const service =
+    const claimed =
       typeof named.service === "string" && SERVICE_NAME_RE.test(named.service)
         ? named.service
         : defaults.service !== undefined && SERVICE_NAME_RE.test(defaults.service)
           ? defaults.service
           : UNKNOWN_SERVICE;
+    // A key never creates an aggregator for a service it may not write: such refusals (and the
+    // forbidden ones) are filed under unknown_service, one bounded ring.
+    const service = r.error.code !== "forbidden" && principal.canAccess(claimed) ? claimed : UNKNOWN_SERVICE;
     const domain =
       typeof named.domain === "string" && DomainName.safeParse(named.domain).success
         ? named.domain.toLowerCase()
