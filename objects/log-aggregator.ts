@@ -29,6 +29,8 @@ import { PatternEngine, type PatternQuery } from "./pattern-engine.js";
 import { LEARNED_KEY, type LearnedPattern } from "../src/core/learned-patterns.js";
 import type { Pattern } from "../src/schema/pattern.js";
 import { REGISTRY_NAME } from "./service-registry.js";
+import { recentRejections, recordRejections, rejectionCounts, type RejectionReport } from "./rejections.js";
+import type { RejectionCounts, RejectionRecord } from "../src/core/rejections.js";
 import { errorBody } from "../src/errors.js";
 import { encodeTailCursor, TailSubscription } from "../src/schema/tail.js";
 import { REPLAY_MAX, TAIL_TAG, type TailAttachment, TailSockets } from "./tail-sockets.js";
@@ -66,6 +68,7 @@ export interface AggregatorHealth {
   next_retry_at: number;
   flushed_total: number;
   flush_failed_total: number;
+  rejected: RejectionCounts;
 }
 
 /** KV snapshot: live numbers for dashboards and global reads, at most one write per second. */
@@ -97,6 +100,7 @@ export interface AggregatorMetrics {
   domain: string;
   received: { error: number; warn: number; info: number; debug: number };
   rejected: RejectedCounts;
+  rejected_by_reason?: RejectionCounts;
   duplicates: number;
   rate_limited: number;
   flushed_total: number;
@@ -199,9 +203,14 @@ export class LogAggregator extends DurableObject<Env> {
   }
 
   /** Stores entries (all of one domain/service). Resolves once they are in SQLite. */
-  async ingest(entries: NormalisedLogEntry[], rejected?: RejectedCounts): Promise<IngestOutcome> {
+  async ingest(
+    entries: NormalisedLogEntry[],
+    rejected?: RejectedCounts,
+    rejections?: RejectionRecord[],
+  ): Promise<IngestOutcome> {
     const sql = this.ctx.storage.sql;
     const now = Date.now();
+    if (rejections) recordRejections(sql, rejections, now);
     if (entries.length > 0) {
       const config = await this.#config();
       this.#bucket ??= new TokenBucket(
@@ -215,7 +224,7 @@ export class LogAggregator extends DurableObject<Env> {
         return { entries: [], rateLimited: { retryAfterMs: allowed.retryAfterMs } };
       }
     }
-    const first = entries[0];
+    const first = entries[0] ?? rejections?.[0];
     if (first && !this.#service) {
       this.#service = first.service;
       this.#domain = first.domain;
@@ -498,6 +507,7 @@ export class LogAggregator extends DurableObject<Env> {
         debug: n("rejected_debug"),
         unknown: n("rejected_unknown"),
       },
+      rejected_by_reason: rejectionCounts(this.ctx.storage.sql),
       duplicates: n("duplicates"),
       rate_limited: n("rate_limited"),
       flushed_total: f.flushedTotal,
@@ -522,6 +532,18 @@ export class LogAggregator extends DurableObject<Env> {
       next_retry_at: f.nextRetryAt,
       flushed_total: f.flushedTotal,
       flush_failed_total: f.flushFailedTotal,
+      rejected: rejectionCounts(this.ctx.storage.sql),
+    };
+  }
+
+  /** The rejection counts and the newest `limit` refused entries (GET /api/admin/rejected). */
+  getRejections(limit: number): RejectionReport {
+    const sql = this.ctx.storage.sql;
+    return {
+      service: this.#service,
+      domain: this.#domain,
+      counts: rejectionCounts(sql),
+      recent: recentRejections(sql, limit),
     };
   }
 

@@ -16,6 +16,7 @@ import { serviceRoutes } from "./http/services.js";
 import { metricsRoutes } from "./http/metrics.js";
 import { openapiRoutes } from "./http/openapi.js";
 import { otlpRoutes } from "./http/otlp.js";
+import { lokiRoutes } from "./http/loki.js";
 
 export function buildApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -39,6 +40,7 @@ export function buildApp(): Hono<AppEnv> {
   app.route("/", serviceRoutes);
   app.route("/", tailRoutes);
   app.route("/", otlpRoutes); // POST /v1/logs
+  app.route("/", lokiRoutes); // POST /loki/api/v1/push
   app.route("/", metricsRoutes); // GET /metrics
 
   installErrorHandlers(app);

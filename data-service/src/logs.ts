@@ -20,11 +20,12 @@ export type LogRow = OptionalColumns & {
 };
 
 const INSERT_SQL = `INSERT INTO logs (id, timestamp, received_at, level, message, service, domain, user_id,
-  session_id, request_id, category, priority, pattern_id, stack_trace, metadata, context, truncated, seq)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`;
+  session_id, request_id, category, priority, pattern_id, stack_trace, metadata, context, truncated, seq,
+  trace_id, span_id, severity)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`;
 
 /**
- * Stores entries in one D1 batch (one round trip, one transaction): one 18-parameter statement
+ * Stores entries in one D1 batch (one round trip, one transaction): one 21-parameter statement
  * per entry keeps each statement far below the 100 bound-parameter limit. A repeated id (stored
  * before, or earlier in the same batch) changes nothing and counts as a duplicate.
  */
@@ -54,6 +55,9 @@ export async function storeLogs(
         e.context === undefined ? null : JSON.stringify(e.context),
         e.truncated ? 1 : null,
         e.seq ?? null,
+        e.trace_id ?? null,
+        e.span_id ?? null,
+        e.severity ?? null,
       ),
     ),
   );
@@ -91,6 +95,7 @@ export interface LogSearch {
   user_id?: string;
   session_id?: string;
   request_id?: string;
+  trace_id?: string;
   category?: string;
   pattern_id?: string;
   q?: string;
@@ -117,7 +122,7 @@ export function searchWhere(f: LogSearch): { where: string[]; params: (string | 
     where.push("timestamp <= ?");
     params.push(f.end_time);
   }
-  for (const column of ["user_id", "session_id", "request_id", "category", "pattern_id"] as const) {
+  for (const column of ["user_id", "session_id", "request_id", "trace_id", "category", "pattern_id"] as const) {
     const v = f[column];
     if (v !== undefined) {
       where.push(`${column} = ?`);

@@ -1,4 +1,5 @@
-// OTLP logs (JSON encoding, already parsed by src/schema/otlp.ts) → raw log entries for
+// OTLP logs (JSON encoding, or protobuf decoded to the same shape by src/core/otlp-proto.ts;
+// parsed by src/schema/otlp.ts) → raw log entries for
 // `ingestEntries`, plus a reason for every record that cannot become one. Pure: no Workers APIs,
 // no clock, no randomness. Used by POST /v1/logs (src/http/otlp.ts); the README's
 // "OpenTelemetry" section is the user-facing version of the table below.
@@ -8,16 +9,18 @@
 // | resource `service.name`                           | service (chars outside [A-Za-z0-9._-] → _) |
 // | resource `service.namespace` (hostname-like)      | domain                                     |
 // | `severityNumber` (1-8 / 9-12 / 13-16 / 17-24)     | level debug / info / warn / error          |
-// | `severityText` when severityNumber is 0/absent    | level (warning, fatal, … as /api/logs)     |
+// | `severityText` when severityNumber is 0/absent    | level (src/core/levels.ts; unknown → info) |
+// | `severityText` (else the number)                  | severity (the original, kept)              |
 // | `body` (string; other kinds as JSON text)         | message                                    |
 // | `timeUnixNano`, else `observedTimeUnixNano`       | timestamp (ms)                             |
-// | `traceId`                                         | request_id                                 |
+// | `traceId`, `spanId` (hex; base64 in JSON too)     | trace_id, span_id (traceId also request_id)|
 // | `url.full`/`http.url`, `http.request.method`/`http.method`, `client.address`/`http.client_ip` | context.url/method/ip |
 // | `user.id`/`enduser.id`, `session.id`              | user_id, session_id                        |
 // | `exception.stacktrace` (else `exception.type: exception.message`) | stack_trace               |
 // | other record attributes                           | metadata (top level)                       |
-// | spanId, flags, severity, scope, eventName, other resource attributes | metadata.otel         |
-import { LIMITS, normaliseLevel, type Level, truncateUtf8, utf8Length } from "../schema/log-entry.js";
+// | flags, severity number/text, scope, eventName, other resource attributes | metadata.otel     |
+import { LIMITS, type Level, truncateUtf8, utf8Length } from "../schema/log-entry.js";
+import { knownLevel, otelSeverityToLevel } from "./levels.js";
 import { type OtlpAnyValue, type OtlpKeyValue, OtlpLogRecord, type OtlpLogsRequest } from "../schema/otlp.js";
 
 export const UNKNOWN_SERVICE = "unknown_service";
@@ -65,13 +68,8 @@ export function severityToLevel(
   severityNumber: number | undefined,
   severityText: string | undefined,
 ): Level | undefined {
-  if (severityNumber !== undefined && severityNumber > 0) {
-    if (severityNumber <= 8) return "debug";
-    if (severityNumber <= 12) return "info";
-    if (severityNumber <= 16) return "warn";
-    return "error";
-  }
-  if (severityText) return normaliseLevel(severityText.replace(/\d+$/, "")); // "WARN2" → warn
+  if (severityNumber !== undefined && severityNumber > 0) return otelSeverityToLevel(severityNumber);
+  if (severityText) return knownLevel(severityText) ?? "info"; // "WARN2" → warn; never refused
   return undefined;
 }
 
@@ -144,7 +142,7 @@ function take(attrs: Record<string, unknown>, ...keys: string[]): string | undef
 }
 
 /** A non-cryptographic 53-bit hash (cyrb53, public domain), twice with different seeds. */
-function hash106(text: string): string {
+export function contentHash(text: string): string {
   const h = (seed: number) => {
     let h1 = 0xdeadbeef ^ seed;
     let h2 = 0x41c6ce57 ^ seed;
@@ -167,7 +165,7 @@ function hash106(text: string): string {
  * logger-assigned id: two identical ones are probably two real events.
  */
 export function otlpRecordId(service: string, domain: string, record: OtlpLogRecord): string {
-  return `otlp_${hash106(`${domain}/${service}\n${JSON.stringify(record)}`)}`;
+  return `otlp_${contentHash(`${domain}/${service}\n${JSON.stringify(record)}`)}`;
 }
 
 interface ResourceInfo {
@@ -257,7 +255,13 @@ export function mapOtlpRecord(
   }
   const traceId = r.traceId && !/^0+$/.test(r.traceId) ? r.traceId.toLowerCase() : undefined;
   const spanId = r.spanId && !/^0+$/.test(r.spanId) ? r.spanId.toLowerCase() : undefined;
-  if (traceId) entry.request_id = traceId;
+  if (traceId) {
+    entry.trace_id = traceId;
+    entry.request_id = traceId; // kept from before trace_id existed: request_id searches still find it
+  }
+  if (spanId) entry.span_id = spanId;
+  if (r.severityText) entry.severity = r.severityText;
+  else if (r.severityNumber) entry.severity = String(r.severityNumber);
   const userId = take(attrs, "user.id", "enduser.id");
   if (userId) entry.user_id = userId;
   const sessionId = take(attrs, "session.id");
@@ -277,7 +281,6 @@ export function mapOtlpRecord(
   else if (excSummary && level === "error") entry.stack_trace = excSummary;
 
   const otel: Record<string, unknown> = {};
-  if (spanId) otel.span_id = spanId;
   if (r.flags) otel.flags = r.flags;
   if (r.severityNumber) otel.severity_number = r.severityNumber;
   if (r.severityText) otel.severity_text = r.severityText;

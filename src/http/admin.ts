@@ -12,6 +12,7 @@ import { SERVICE_NAME_RE } from "../schema/log-entry.js";
 import { Limit } from "../schema/query.js";
 import { loadConfig } from "../config.js";
 import { aggregator } from "./aggregators.js";
+import { REJECTION_RING_SIZE } from "../core/rejections.js";
 import { type AppEnv, parseQuery, requireKey } from "./context.js";
 import { expandShards, FANOUT_CONCURRENCY, knownServices, resolveTargets } from "./targets.js";
 
@@ -52,6 +53,26 @@ adminRoutes.post("/api/admin/dead-letters/replay", async (c) => {
   const limit = q.limit ?? 1000;
   const r = await mapLimit(targets, FANOUT_CONCURRENCY, (t) => aggregator(c.env, t.name).replayDeadLetters(limit));
   return c.json({ replayed: r.reduce((a, x) => a + x.replayed, 0) });
+});
+
+/** The newest refused entries per service, with their reasons (ring of REJECTION_RING_SIZE per aggregator). */
+adminRoutes.get("/api/admin/rejected", async (c) => {
+  const principal = await requireKey(c, "admin");
+  const q = parseQuery(c, ServiceParam);
+  const targets = await resolveTargets(c.env, principal, { services: q.service ? [q.service] : undefined });
+  const limit = Math.min(q.limit ?? 20, REJECTION_RING_SIZE);
+  const reports = await mapLimit(targets, FANOUT_CONCURRENCY, (t) => aggregator(c.env, t.name).getRejections(limit));
+  const services = reports
+    .map((r, i) => ({ ...r, service: targets[i].service, domain: targets[i].domain }))
+    .filter((r) => r.recent.length > 0 || Object.values(r.counts).some((n) => n > 0))
+    .map((r) => ({
+      service: r.service,
+      domain: r.domain,
+      total: Object.values(r.counts).reduce((a, n) => a + n, 0),
+      counts: Object.fromEntries(Object.entries(r.counts).filter(([, n]) => n > 0)),
+      recent: r.recent,
+    }));
+  return c.json({ services, ring_size: REJECTION_RING_SIZE });
 });
 
 /** Deletes from the aggregators and the data service; `deleted` counts each log once. */
@@ -125,6 +146,13 @@ export async function healthReport(env: Env): Promise<unknown> {
       dataService = { configured: true, reachable: false, error: err instanceof Error ? err.message : String(err) };
     }
   }
+  // Refusals per service (reason → count), services with none left out, at most 100 listed.
+  const rejected = reports.flatMap((r, i) => {
+    if (r === null || !r.rejected) return [];
+    const reasons = Object.fromEntries(Object.entries(r.rejected).filter(([, n]) => n > 0));
+    const total = Object.values(reasons).reduce((a, n) => a + n, 0);
+    return total > 0 ? [{ service: targets[i].service, domain: targets[i].domain, total, reasons }] : [];
+  });
   const body = {
     status: "ok",
     time: now,
@@ -136,6 +164,8 @@ export async function healthReport(env: Env): Promise<unknown> {
     failing_services: ok.filter((r) => r.failures > 0).length,
     last_error: ok.map((r) => r.last_error).find((e) => e !== null) ?? null,
     unreachable_aggregators: reports.length - ok.length,
+    rejected_total: rejected.reduce((a, r) => a + r.total, 0),
+    rejected: rejected.slice(0, 100),
   };
   if (services.length > HEALTH_FRESH_SERVICES) healthCache = { at: now, body };
   return body;

@@ -10,7 +10,6 @@ import {
   DEFAULT_DOMAIN,
   DomainName,
   type NormalisedLogEntry,
-  normaliseLevel,
   SERVICE_NAME_RE,
 } from "../schema/log-entry.js";
 import type { RejectedCounts } from "../../objects/log-aggregator.js";
@@ -24,6 +23,9 @@ import {
 import type { Principal } from "../auth.js";
 import type { Env } from "../env.js";
 import { readJsonBody } from "./body.js";
+import { previewOf, reasonOf, type RejectionRecord } from "../core/rejections.js";
+import { toLevel } from "../core/levels.js";
+import { UNKNOWN_SERVICE } from "../core/otlp-mapping.js";
 import { loadConfig } from "../config.js";
 import { type AppEnv, requireKey } from "./context.js";
 
@@ -48,6 +50,8 @@ export async function handleIngest(
 ): Promise<[IngestReply, Status]> {
   const body = await readJsonBody(req);
   const raw = entriesOf(body, allowSingle);
+  // `?service=` names the service for entries that carry none (pino and winston objects).
+  const service = new URL(req.url).searchParams.get("service") ?? undefined;
   if (!Array.isArray(raw)) throw new ApiError("invalid_request", 400, `${raw.path || "body"}: ${raw.message}`, [raw]);
   if (raw.length > MAX_BATCH_ENTRIES) {
     throw new ApiError(
@@ -60,7 +64,8 @@ export async function handleIngest(
     env,
     principal,
     raw,
-    allowSingle && !Array.isArray((body as { logs?: unknown }).logs) ? "" : "logs",
+    allowSingle && !Array.isArray(body) && !Array.isArray((body as { logs?: unknown }).logs) ? "" : "logs",
+    { service },
   );
 }
 
@@ -70,11 +75,13 @@ export async function ingestEntries(
   principal: Principal,
   raw: unknown[],
   pathPrefix = "logs",
+  defaults: { service?: string } = {},
+  extraRejections: RejectionRecord[] = [],
 ): Promise<[IngestReply, Status]> {
   // Redaction happens here, before the aggregator: storage, tail and patterns see redacted text.
   const config = await loadConfig(env);
   const { redaction } = config;
-  const { valid, rejected } = validateEntries(raw, Date.now(), () => nanoid(), pathPrefix, redaction);
+  const { valid, rejected } = validateEntries(raw, Date.now(), () => nanoid(), pathPrefix, redaction, defaults);
   const results: IngestResult[] = [...rejected];
 
   const groups = new Map<string, { index: number; entry: NormalisedLogEntry }[]>();
@@ -98,26 +105,51 @@ export async function ingestEntries(
     g.push(v);
   }
 
-  // Rejections are counted on the service they name (for /metrics), when the name is valid.
+  // Every refusal is counted and kept (objects/rejections.ts) on the service it names, or on
+  // unknown_service when it names none that is valid: a 202 with rejections is never silent.
   const rejectedBy = new Map<string, RejectedCounts>();
-  for (const r of rejected) {
-    const item = raw[r.index] as { service?: unknown; domain?: unknown; level?: unknown } | null;
-    if (
-      typeof item !== "object" ||
-      item === null ||
-      typeof item.service !== "string" ||
-      !SERVICE_NAME_RE.test(item.service)
-    )
-      continue;
-    const domain =
-      typeof item.domain === "string" && DomainName.safeParse(item.domain).success
-        ? item.domain.toLowerCase()
-        : DEFAULT_DOMAIN;
-    const name = aggregatorName(domain, item.service);
-    const counts = rejectedBy.get(name) ?? { error: 0, warn: 0, info: 0, debug: 0, unknown: 0 };
-    counts[(typeof item.level === "string" && normaliseLevel(item.level)) || "unknown"]++;
-    rejectedBy.set(name, counts);
+  const recordsBy = new Map<string, RejectionRecord[]>();
+  const addRecord = (record: RejectionRecord) => {
+    const name = aggregatorName(record.domain, record.service);
+    let list = recordsBy.get(name);
+    if (!list) recordsBy.set(name, (list = []));
+    list.push(record);
     if (!groups.has(name)) groups.set(name, []);
+  };
+  for (const r of extraRejections) addRecord(r);
+  const refused = results.flatMap((r) => ("error" in r ? [r] : []));
+  for (const r of refused) {
+    const item = raw[r.index] as { service?: unknown; domain?: unknown; level?: unknown } | null;
+    const named = typeof item === "object" && item !== null && !Array.isArray(item) ? item : {};
+    const claimed =
+      typeof named.service === "string" && SERVICE_NAME_RE.test(named.service)
+        ? named.service
+        : defaults.service !== undefined && SERVICE_NAME_RE.test(defaults.service)
+          ? defaults.service
+          : UNKNOWN_SERVICE;
+    // A key never creates an aggregator for a service it may not write: such refusals (and the
+    // forbidden ones) are filed under unknown_service, one bounded ring.
+    const service = r.error.code !== "forbidden" && principal.canAccess(claimed) ? claimed : UNKNOWN_SERVICE;
+    const domain =
+      typeof named.domain === "string" && DomainName.safeParse(named.domain).success
+        ? named.domain.toLowerCase()
+        : DEFAULT_DOMAIN;
+    const detail = r.error.details?.[0];
+    const prefix = pathPrefix === "" ? "" : `${pathPrefix}.${r.index}`;
+    const field = detail?.path.slice(prefix ? prefix.length + 1 : 0).split(".")[0];
+    addRecord({
+      service,
+      domain,
+      reason: reasonOf(r.error.code, field),
+      path: detail?.path ?? prefix,
+      message: r.error.message,
+      entry: previewOf(item),
+    });
+    if (r.error.code === "forbidden") continue;
+    const name = aggregatorName(domain, service);
+    const counts = rejectedBy.get(name) ?? { error: 0, warn: 0, info: 0, debug: 0, unknown: 0 };
+    counts[typeof named.level === "string" || typeof named.level === "number" ? toLevel(named.level) : "unknown"]++;
+    rejectedBy.set(name, counts);
   }
 
   let retryAfterMs = 0;
@@ -127,6 +159,7 @@ export async function ingestEntries(
         const outcome = await aggregator(env, name).ingest(
           group.map((g) => g.entry),
           rejectedBy.get(name),
+          recordsBy.get(name),
         );
         if (outcome.rateLimited) {
           retryAfterMs = Math.max(retryAfterMs, outcome.rateLimited.retryAfterMs);

@@ -111,6 +111,15 @@ export function renderMetrics(list: AggregatorMetrics[], scrapeErrors = 0): stri
         })),
     ),
     fam(
+      "logger_logs_rejected_by_reason_total",
+      "counter",
+      "Log entries refused, by service, domain and reason (the field at fault, forbidden, otlp_record, loki_entry…); GET /api/admin/rejected lists the latest.",
+      (m, base) =>
+        Object.entries(m.rejected_by_reason ?? {})
+          .filter(([, n]) => n > 0)
+          .map(([reason, n]) => ({ labels: { ...base, reason }, value: n })),
+    ),
+    fam(
       "logger_logs_duplicate_total",
       "counter",
       "Resubmitted ids answered as duplicates (idempotent retries).",

@@ -29,7 +29,7 @@ import {
   SummaryResponse,
 } from "../schema/data-service.js";
 import type { IngestResponse } from "../schema/ingest.js";
-import { LogEntryInput, Metadata, StoredLogEntry, Timestamp } from "../schema/log-entry.js";
+import { LogEntryInput, Metadata, MetadataInput, StoredLogEntry, Timestamp } from "../schema/log-entry.js";
 import { OtlpAnyValue, OtlpKeyValue, OtlpLogsRequestDocument, OtlpLogsResponse } from "../schema/otlp.js";
 import { LearnPatternsRequest } from "../schema/pattern.js";
 import { ErrorRateQuery, SearchQuery, StatsQuery } from "../schema/query.js";
@@ -289,6 +289,11 @@ function generate(entries: Map<z.ZodType, string>, io: "input" | "output"): Reco
         Object.assign(ctx.jsonSchema, {
           type: "object",
           description: "≤ 16 KiB serialised, depth ≤ 8; keys __proto__, constructor, prototype are refused",
+        });
+      if (ctx.zodSchema === MetadataInput)
+        Object.assign(ctx.jsonSchema, {
+          type: "object",
+          description: "depth ≤ 8; keys __proto__, constructor, prototype are refused; over 16 KiB is cut and flagged",
         });
     },
   }) as unknown as { schemas: Record<string, JsonSchema> };

@@ -1,4 +1,5 @@
-// POST /v1/logs: OTLP/HTTP logs, JSON encoding (the OpenTelemetry SDKs' `http/json` protocol).
+// POST /v1/logs: OTLP/HTTP logs, protobuf (`application/x-protobuf`, the SDKs' default, decoded
+// by src/core/otlp-proto.ts) or JSON (`application/json`), either one gzip/deflate compressed.
 // Parse the envelope, map each record (src/core/otlp-mapping.ts), then store through the same
 // `ingestEntries` as POST /api/logs/batch: one validator, one idempotency rule, one set of
 // counters. The answer is OTLP's `ExportLogsServiceResponse`: `{}` when every record was
@@ -9,9 +10,13 @@
 // Retry-After, are retried by the exporter, which is safe because timestamped records carry
 // content-derived ids.
 //
-// Protobuf (`application/x-protobuf`) is not supported: 415 says to use `http/json`.
+// The answer is JSON for a JSON request and protobuf for a protobuf one (the exporters read
+// ExportLogsServiceResponse in the encoding they sent; an empty message is zero bytes).
+// POST /v1/traces and /v1/metrics answer 404 with a JSON error saying only logs are taken.
 import { Hono } from "hono";
-import { countOtlpRecords, mapOtlpLogs, type RejectedRecord } from "../core/otlp-mapping.js";
+import { countOtlpRecords, mapOtlpLogs, type RejectedRecord, toServiceName } from "../core/otlp-mapping.js";
+import { previewOf, type RejectionRecord } from "../core/rejections.js";
+import { DEFAULT_DOMAIN, DomainName } from "../schema/log-entry.js";
 import { ApiError, invalidRequest } from "../errors.js";
 import {
   jsonDepthExceeds,
@@ -20,7 +25,9 @@ import {
   OtlpLogsRequest,
   type OtlpLogsResponse,
 } from "../schema/otlp.js";
-import { MAX_BODY_BYTES, readJsonBody } from "./body.js";
+import { MAX_BODY_BYTES, mimeOf, readBodyBytes, readJsonBody } from "./body.js";
+import { decodeOtlpLogsRequest } from "../core/otlp-proto.js";
+import { ProtobufError, ProtoWriter } from "../core/protobuf.js";
 import { type AppEnv, requireKey } from "./context.js";
 import { ingestEntries } from "./ingest.js";
 
@@ -30,12 +37,33 @@ export const otlpRoutes = new Hono<AppEnv>();
 const MAX_REASONS = 5;
 const RETRY_AFTER_S = "2";
 
+for (const signal of ["traces", "metrics"]) {
+  otlpRoutes.post(`/v1/${signal}`, () => {
+    throw new ApiError(
+      "not_found",
+      404,
+      `this service takes OTLP logs only (POST /v1/logs); send ${signal} to a collector that stores them`,
+    );
+  });
+}
+
+const PROTOBUF_TYPES = new Set(["application/x-protobuf", "application/protobuf"]);
+
 otlpRoutes.post("/v1/logs", async (c) => {
   const principal = await requireKey(c, "ingest");
-  const body = await readJsonBody(decoded(c.req.raw), MAX_BODY_BYTES).catch((err: unknown) => {
-    if (err instanceof ApiError) throw err;
-    throw new ApiError("invalid_json", 400, "body could not be decompressed (Content-Encoding: gzip)");
-  });
+  const protobuf = PROTOBUF_TYPES.has(mimeOf(c.req.raw) ?? "");
+  let body: unknown;
+  if (protobuf) {
+    const bytes = await readBodyBytes(c.req.raw, MAX_BODY_BYTES);
+    try {
+      body = decodeOtlpLogsRequest(bytes);
+    } catch (err) {
+      if (!(err instanceof ProtobufError)) throw err;
+      throw new ApiError("invalid_request", 400, `body is not an OTLP ExportLogsServiceRequest: ${err.message}`);
+    }
+  } else {
+    body = await readJsonBody(c.req.raw, MAX_BODY_BYTES);
+  }
   if (jsonDepthExceeds(body, MAX_OTLP_JSON_DEPTH)) {
     throw new ApiError("invalid_request", 400, `request is nested deeper than ${MAX_OTLP_JSON_DEPTH} JSON levels`);
   }
@@ -52,12 +80,22 @@ otlpRoutes.post("/v1/logs", async (c) => {
 
   const mapping = mapOtlpLogs(parsed.data);
   const rejected: RejectedRecord[] = [...mapping.rejected];
-  if (mapping.entries.length > 0) {
+  if (mapping.entries.length > 0 || mapping.rejected.length > 0) {
+    // Records the mapping refused are kept with the others (GET /api/admin/rejected, /metrics).
+    const unmapped: RejectionRecord[] = mapping.rejected.map((r) => ({
+      ...resourceOf(parsed.data, r.path),
+      reason: "otlp_record",
+      path: r.path,
+      message: r.reason,
+      entry: previewOf(recordAt(parsed.data, r.path)),
+    }));
     const [reply] = await ingestEntries(
       c.env,
       principal,
       mapping.entries.map((m) => m.entry),
       "record",
+      {},
+      unmapped,
     );
     let unavailable = 0;
     let limited = 0;
@@ -115,8 +153,35 @@ otlpRoutes.post("/v1/logs", async (c) => {
       errorMessage: `${rejected.length} of ${total} log records rejected: ${shown.join("; ")}${more}`.slice(0, 2000),
     };
   }
+  if (protobuf) {
+    return c.body(encodeOtlpLogsResponse(response), 200, { "content-type": "application/x-protobuf" });
+  }
   return c.json(response, 200);
 });
+
+/** ExportLogsServiceResponse { ExportLogsPartialSuccess partial_success = 1 { int64
+ * rejected_log_records = 1; string error_message = 2; } } */
+function encodeOtlpLogsResponse(response: OtlpLogsResponse): Uint8Array<ArrayBuffer> {
+  const w = new ProtoWriter();
+  const p = response.partialSuccess;
+  if (p) w.message(1, (m) => m.varint(1, BigInt(p.rejectedLogRecords)).string(2, p.errorMessage));
+  return w.finish();
+}
+
+/** The service and domain a record's resource names (as the mapping derives them). */
+function resourceOf(req: OtlpLogsRequest, path: string): { service: string; domain: string } {
+  const ri = Number(path.split(".")[1]);
+  const attrs = req.resourceLogs?.[ri]?.resource?.attributes ?? [];
+  const str = (key: string) => attrs.find((a) => a.key === key)?.value?.stringValue;
+  const ns = str("service.namespace");
+  const domain = ns !== undefined && DomainName.safeParse(ns).success ? ns.toLowerCase() : DEFAULT_DOMAIN;
+  return { service: toServiceName(str("service.name")), domain };
+}
+
+function recordAt(req: OtlpLogsRequest, path: string): unknown {
+  const [, ri, , si, , i] = path.split(".").map(Number);
+  return req.resourceLogs?.[ri]?.scopeLogs?.[si]?.logRecords?.[i];
+}
 
 /** Numeric-aware order of `resourceLogs.R.scopeLogs.S.logRecords.I` paths. */
 function comparePaths(a: string, b: string): number {
@@ -124,34 +189,4 @@ function comparePaths(a: string, b: string): number {
   const nb = b.match(/\d+/g)!.map(Number);
   for (let i = 0; i < Math.min(na.length, nb.length); i++) if (na[i] !== nb[i]) return na[i] - nb[i];
   return na.length - nb.length;
-}
-
-/** Protobuf gets a clear 415; a gzip body (the exporters' `compression: "gzip"`) is inflated
- * as a stream, so readJsonBody's size cap applies to the inflated bytes. */
-function decoded(req: Request): Request {
-  const mime = req.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase();
-  if (mime === "application/x-protobuf" || mime === "application/protobuf") {
-    throw new ApiError(
-      "unsupported_media_type",
-      415,
-      "only the OTLP/HTTP JSON encoding is supported: configure the exporter with protocol http/json (Content-Type: application/json)",
-    );
-  }
-  const encoding = req.headers.get("content-encoding")?.trim().toLowerCase();
-  if (!encoding || encoding === "identity") return req;
-  if (encoding !== "gzip" || !req.body) {
-    throw new ApiError(
-      "unsupported_media_type",
-      415,
-      `Content-Encoding "${encoding.slice(0, 32)}" is not supported (use gzip or none)`,
-    );
-  }
-  const headers = new Headers(req.headers);
-  headers.delete("content-encoding");
-  headers.delete("content-length");
-  return new Request(req.url, {
-    method: req.method,
-    headers,
-    body: req.body.pipeThrough(new DecompressionStream("gzip")),
-  });
 }

@@ -2,7 +2,14 @@
 // by entry so one bad entry never costs its valid neighbours.
 import type { ErrorBody, ErrorDetail } from "../errors.js";
 import { errorBody, zodDetails } from "../errors.js";
-import { LogEntryInput, type NormalisedLogEntry, normaliseEntry } from "./log-entry.js";
+import {
+  boundMetadata,
+  liberalEntry,
+  LogEntryInput,
+  MAX_FUTURE_MS,
+  type NormalisedLogEntry,
+  normaliseEntry,
+} from "./log-entry.js";
 import { redactEntry, type RedactionOptions } from "../core/redact.js";
 
 export const MAX_BATCH_ENTRIES = 1000;
@@ -25,9 +32,14 @@ export interface IngestResponse {
   results: IngestResult[];
 }
 
-/** Either the entries array of a batch, or a request-level error (path + message). */
+/** Either the entries array of a batch, or a request-level error (path + message). A bare JSON
+ * array is a batch (winston's Http transport with `batch: true`, NDJSON bodies). */
 export function entriesOf(body: unknown, allowSingle: boolean): unknown[] | ErrorDetail {
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+  if (Array.isArray(body)) {
+    if (body.length === 0) return { path: "", message: "must hold at least one entry" };
+    return body;
+  }
+  if (typeof body !== "object" || body === null) {
     return { path: "", message: "body must be a JSON object with a logs array" };
   }
   const logs = (body as { logs?: unknown }).logs;
@@ -50,6 +62,7 @@ export function validateEntries(
   makeId: () => string,
   pathPrefix = "logs",
   redaction?: RedactionOptions,
+  defaults: { service?: string } = {},
 ): {
   valid: ValidEntry[];
   rejected: RejectedEntry[];
@@ -57,16 +70,37 @@ export function validateEntries(
   const valid: ValidEntry[] = [];
   const rejected: RejectedEntry[] = [];
   raw.forEach((item, index) => {
-    const r = LogEntryInput.safeParse(item);
-    if (r.success) {
-      valid.push({
+    const lifted = liberalEntry(item, defaults);
+    const r = LogEntryInput.safeParse(lifted.raw);
+    // pathPrefix "" is POST /api/logs with one bare entry: its paths are the body's own ("level")
+    const prefix = pathPrefix === "" ? "" : `${pathPrefix}.${index}`;
+    if (r.success && r.data.timestamp !== undefined && r.data.timestamp > receivedAt + MAX_FUTURE_MS) {
+      const path = prefix ? `${prefix}.timestamp` : "timestamp";
+      const message = `is more than 24 hours after the time it was received (${new Date(receivedAt).toISOString()})`;
+      rejected.push({
         index,
-        entry: normaliseEntry(redaction ? redactEntry(r.data, redaction) : r.data, receivedAt, makeId),
+        error: errorBody("invalid_request", `${path}: ${message}`, [{ path, message }]).error,
       });
       return;
     }
-    // pathPrefix "" is POST /api/logs with one bare entry: its paths are the body's own ("level")
-    const details = zodDetails(r.error, pathPrefix === "" ? "" : `${pathPrefix}.${index}`);
+    if (r.success) {
+      let input = r.data;
+      let truncated = lifted.truncated;
+      if (input.metadata !== undefined) {
+        // Cut before redaction too, which would otherwise replace oversized metadata wholesale.
+        const bounded = boundMetadata(input.metadata);
+        if (bounded.truncated) {
+          input = { ...input, metadata: bounded.metadata };
+          truncated = true;
+        }
+      }
+      valid.push({
+        index,
+        entry: normaliseEntry(redaction ? redactEntry(input, redaction) : input, receivedAt, makeId, truncated),
+      });
+      return;
+    }
+    const details = zodDetails(r.error, prefix);
     rejected.push({
       index,
       error: errorBody(

@@ -84,6 +84,9 @@ describe("mapOtlpLogs", () => {
       domain: "shop.example.com",
       timestamp: 1790000000123,
       request_id: "5b8efff798038103d269b633813fc60c",
+      trace_id: "5b8efff798038103d269b633813fc60c",
+      span_id: "eee19b7ec3c1b174",
+      severity: "ERROR",
       user_id: "u-7",
       session_id: "s-9",
       context: { url: "https://shop.example.com/pay?x=1", method: "POST", ip: "203.0.113.9" },
@@ -94,7 +97,6 @@ describe("mapOtlpLogs", () => {
         "exception.message": "upstream took 3000 ms",
         cart: { items: 3, total: 9.5, tags: ["a", true] },
         otel: {
-          span_id: "eee19b7ec3c1b174",
           flags: 1,
           severity_number: 17,
           severity_text: "ERROR",
@@ -104,7 +106,7 @@ describe("mapOtlpLogs", () => {
       },
     });
     // ...and the entry passes the same validator as POST /api/logs/batch
-    const v = validateEntries([entry], 1, () => "x");
+    const v = validateEntries([entry], Date.now(), () => "x");
     expect(v.rejected).toEqual([]);
     expect(v.valid[0].entry.level).toBe("error");
   });
@@ -129,7 +131,8 @@ describe("mapOtlpLogs", () => {
     expect(severityToLevel(undefined, "WARN2")).toBe("warn");
     expect(severityToLevel(undefined, "TRACE")).toBe("debug");
     expect(severityToLevel(9, "ERROR")).toBe("info"); // the number is canonical
-    expect(severityToLevel(undefined, "loud")).toBeUndefined();
+    expect(severityToLevel(undefined, "loud")).toBe("info"); // never refused for its name
+    expect(severityToLevel(undefined, undefined)).toBeUndefined();
 
     const m = mapOtlpLogs(
       request([
@@ -235,7 +238,7 @@ describe("mapOtlpLogs", () => {
         path: "resourceLogs.0.scopeLogs.0.logRecords.2",
         reason: expect.stringContaining("is not nanoseconds since the epoch"),
       },
-      { path: "resourceLogs.0.scopeLogs.0.logRecords.3", reason: "traceId: must be 32 hex characters" },
+      { path: "resourceLogs.0.scopeLogs.0.logRecords.3", reason: "traceId: must be 32 hex characters (or 16 bytes in base64)" },
       { path: "resourceLogs.0.scopeLogs.0.logRecords.4", reason: "attributes: nested deeper than 8 levels" },
       { path: "resourceLogs.0.scopeLogs.0.logRecords.5", reason: expect.stringMatching(/^body\.intValue/) },
     ]);

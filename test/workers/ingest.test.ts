@@ -40,13 +40,13 @@ describe("POST /api/logs/batch", () => {
   it("stores valid entries of a mixed batch and reports the invalid ones with index, code and path", async () => {
     const service = uniqueService("mixed");
     const { status, body } = await ingest([
-      { level: "info", message: "ok 0", service, timestamp: 1_800_000_000_000 },
-      { level: "loud", message: "bad level", service },
-      { level: "error", message: "ok 2", service, timestamp: 1_800_000_000_001 },
+      { level: "info", message: "ok 0", service, timestamp: 1_790_000_000_000 },
+      { level: { loud: true }, message: "bad level", service },
+      { level: "error", message: "ok 2", service, timestamp: 1_790_000_000_001 },
       { level: "info", message: "", service },
       { level: "info", message: "seconds", service, timestamp: 1_700_000_000 },
       { level: "info", message: "bad meta", service, metadata: JSON.parse('{"__proto__": {"x": 1}}') },
-      { level: "info", message: "ok 6", service, priority: 3, timestamp: 1_800_000_000_002 },
+      { level: "info", message: "ok 6", service, priority: 3, timestamp: 1_790_000_000_002 },
     ]);
     expect(status).toBe(202);
     expect(body.accepted).toBe(3);

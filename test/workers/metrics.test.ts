@@ -29,7 +29,7 @@ describe("GET /metrics", () => {
       { level: "WARNING", message: "w", service, timestamp: now },
       { level: "debug", message: "d", service: other, timestamp: now },
       { level: "error", message: "", service }, // rejected: empty message, claimed error
-      { level: "loud", message: "x", service }, // rejected: no valid level → unknown
+      { level: ["loud"], message: "x", service }, // rejected: no valid level → unknown
       { level: "warn", message: "x", service, timestamp: 1_700_000_000 }, // rejected: seconds
     ]);
     expect(status).toBe(202);
@@ -50,6 +50,11 @@ describe("GET /metrics", () => {
         value(families, "logger_logs_rejected_total", { ...labels, level }),
       ),
     ).toEqual([1, 1, 0, 0, 1]);
+    expect(
+      ["message", "level", "timestamp"].map((reason) =>
+        value(families, "logger_logs_rejected_by_reason_total", { ...labels, reason }),
+      ),
+    ).toEqual([1, 1, 1]);
     expect(value(families, "logger_logs_received_total", { service: other, domain: "default", level: "debug" })).toBe(
       1,
     );
