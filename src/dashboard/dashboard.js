@@ -38,6 +38,7 @@ const state = {
   groups: [], // from GET /api/services, one per service name
   serviceNames: "",
   table: null,
+  revealed: false, // the selected service was scrolled into view once
   chart: null,
   ws: null,
   cursor: null,
@@ -163,6 +164,12 @@ function renderServices() {
     state.patternsAt = 0;
   }
   state.table.setRows(rows, view.service);
+  if (!state.revealed && rows.length) {
+    // first list after load: a shared link's service may be row 900, so bring it into view
+    state.revealed = true;
+    const i = rows.findIndex((r) => r.service === view.service);
+    if (i > 0) state.table.focusIndex(i);
+  }
   const scroller = $("services-scroll");
   scroller.dataset.sort = sort;
   scroller.dataset.rows = String(rows.length);
@@ -883,7 +890,10 @@ function stop() {
 }
 
 function init() {
-  state.table = new ServicesTable({ scroller: $("services-scroll"), tbody: $("services-body") }, selectService);
+  state.table = new ServicesTable(
+    { scroller: $("services-scroll"), table: $("services-table"), tbody: $("services-body") },
+    selectService,
+  );
   saveView(); // drops anything that isn't view state (a pasted ?token=, say) from the address bar
   applyViewToControls();
 

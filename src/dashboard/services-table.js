@@ -112,17 +112,20 @@ function cell(text, className) {
 
 /**
  * The virtualised table. `rows` is the filtered, sorted list; `onSelect(name)` runs on click,
- * Enter or Space. Keyboard: ↑/↓/Home/End/PageUp/PageDown move a roving focus through all rows,
- * scrolling the ones not rendered into view first.
+ * Enter or Space. Keyboard focus stays on the table (a grid with aria-activedescendant), never
+ * on a row: rows come and go on every scroll frame, and a focused row that leaves the DOM takes
+ * the focus (and, in Chromium, the scroll position) with it. ↑/↓/Home/End/PageUp/PageDown move
+ * the active row through all rows, scrolling the ones not rendered into view first.
  */
 export class ServicesTable {
-  constructor({ scroller, tbody }, onSelect) {
+  constructor({ scroller, table, tbody }, onSelect) {
     this.scroller = scroller;
+    this.table = table;
     this.tbody = tbody;
     this.onSelect = onSelect;
     this.rows = [];
     this.selected = null;
-    this.active = 0; // index of the row that takes keyboard focus
+    this.active = 0; // index of the row the keyboard acts on
     this.frame = 0;
     scroller.addEventListener("scroll", () => this.schedule(), { passive: true });
     new ResizeObserver(() => this.schedule()).observe(scroller);
@@ -130,9 +133,10 @@ export class ServicesTable {
       const tr = e.target.closest("tr[data-service]");
       if (!tr) return;
       this.active = Number(tr.dataset.index);
+      this.table.focus({ preventScroll: true });
       this.onSelect(tr.dataset.service);
     });
-    tbody.addEventListener("keydown", (e) => this.onKey(e));
+    table.addEventListener("keydown", (e) => this.onKey(e));
   }
 
   setRows(rows, selected) {
@@ -152,12 +156,13 @@ export class ServicesTable {
 
   render() {
     const { start, end } = visibleRange(this.scroller.scrollTop, this.scroller.clientHeight, this.rows.length);
-    const focused = document.activeElement?.closest?.("tr[data-service]")?.dataset.service;
     const out = [this.spacer(start * ROW_HEIGHT)];
     for (let i = start; i < end; i++) out.push(this.row(this.rows[i], i));
     out.push(this.spacer((this.rows.length - end) * ROW_HEIGHT));
     this.tbody.replaceChildren(...out);
-    if (focused) this.tbody.querySelector(`tr[data-service="${CSS.escape(focused)}"]`)?.focus({ preventScroll: true });
+    if (this.active >= start && this.active < end)
+      this.table.setAttribute("aria-activedescendant", `svc-row-${this.active}`);
+    else this.table.removeAttribute("aria-activedescendant");
   }
 
   spacer(height) {
@@ -175,12 +180,11 @@ export class ServicesTable {
     const tr = document.createElement("tr");
     tr.dataset.service = s.service;
     tr.dataset.index = String(index);
-    tr.tabIndex = index === this.active ? 0 : -1;
+    tr.id = `svc-row-${index}`;
     tr.setAttribute("aria-rowindex", String(index + 2)); // 1 is the header
-    if (s.service === this.selected) {
-      tr.className = "selected";
-      tr.setAttribute("aria-selected", "true");
-    }
+    tr.setAttribute("aria-selected", String(s.service === this.selected));
+    if (s.service === this.selected) tr.classList.add("selected");
+    if (index === this.active) tr.classList.add("active");
     if (s.breached) tr.classList.add("breached");
     const name = document.createElement("td");
     const svc = document.createElement("span");
@@ -207,7 +211,8 @@ export class ServicesTable {
 
   onKey(e) {
     const n = this.rows.length;
-    if (!n) return;
+    if (!n || e.target !== this.table) return; // keys on the header's sort buttons are theirs
+
     const page = Math.max(1, Math.floor(this.scroller.clientHeight / ROW_HEIGHT) - 1);
     const moves = {
       ArrowDown: this.active + 1,
@@ -228,7 +233,7 @@ export class ServicesTable {
     this.focusIndex(Math.min(n - 1, Math.max(0, moves[e.key])));
   }
 
-  /** Scroll row `i` into view, render, and focus it. */
+  /** Make row `i` active: scroll it into view and render. */
   focusIndex(i) {
     this.active = i;
     const top = i * ROW_HEIGHT;
@@ -237,6 +242,5 @@ export class ServicesTable {
     if (top < this.scroller.scrollTop) this.scroller.scrollTop = top;
     else if (top + ROW_HEIGHT > this.scroller.scrollTop + view) this.scroller.scrollTop = top + ROW_HEIGHT - view;
     this.render();
-    this.tbody.querySelector(`tr[data-index="${i}"]`)?.focus({ preventScroll: true });
   }
 }

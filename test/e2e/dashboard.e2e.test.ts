@@ -20,6 +20,7 @@ let server: DevServer | undefined;
 let browser: Browser | undefined;
 let page: Page;
 const problems: string[] = [];
+const badRequests: string[] = [];
 const requestId = unique("req");
 const userId = unique("user");
 
@@ -101,6 +102,9 @@ beforeAll(async () => {
   page.on("console", (m) => {
     if (m.type() === "error") problems.push(`console: ${m.text()}`);
   });
+  page.on("response", (r) => {
+    if (r.status() === 400) badRequests.push(r.url());
+  });
 }, 180_000);
 
 afterAll(async () => {
@@ -112,7 +116,7 @@ describe(`dashboard in chromium with ${FLEET} services`, () => {
   it("asks for the read key, lists every service, and fits 1400×900 with the live tail on screen", async () => {
     await page.goto(server!.url, { waitUntil: "load" });
     const dialog = page.locator("#key-dialog");
-    await dialog.waitFor({ state: "visible", timeout: 5000 });
+    await dialog.waitFor({ state: "visible", timeout: 15_000 });
     await page.fill("#key-input", READ_KEY);
     await page.click("#key-save");
     await dialog.waitFor({ state: "hidden", timeout: 10_000 });
@@ -164,7 +168,7 @@ describe(`dashboard in chromium with ${FLEET} services`, () => {
     await page.fill("#svc-filter", "");
     await page.locator(`#services-scroll[data-rows="${FLEET}"]`).waitFor({ state: "attached", timeout: 5000 });
     // End jumps to the last row (rendered on demand), Enter selects it
-    await page.locator("#services-body tr[tabindex='0']").focus();
+    await page.focus("#services-table");
     await page.keyboard.press("End");
     await page.keyboard.press("Enter");
     await page.locator(`#services-body tr.selected[data-service="${LAST}"]`).waitFor({ timeout: 5000 });
@@ -293,7 +297,12 @@ describe(`dashboard in chromium with ${FLEET} services`, () => {
 
     // 503 (error rate breached) and 404/503 (no pattern history yet) are answers the page expects;
     // anything else (a CSP violation, a script error) is a bug.
-    const expected = /Failed to load resource: the server responded with a status of (404|503)/;
+    // A 400 is expected only for the implicit trace_id search on a server whose search API does not
+    // know trace_id yet (the page skips that field and says so); any other 400 is a bug.
+    expect(badRequests.filter((u) => !/[?&]trace_id=/.test(u))).toEqual([]);
+    const expected = new RegExp(
+      `Failed to load resource: the server responded with a status of (404|503${badRequests.length ? "|400" : ""})`,
+    );
     expect(problems.filter((p) => !expected.test(p))).toEqual([]);
   });
 });
