@@ -696,7 +696,12 @@ function connectTail(resume) {
     } else if (msg.type === "dropped") {
       notice(`${fmtInt(msg.count)} logs dropped: this browser fell behind the live stream`);
     } else if (msg.type === "sampled") {
-      notice(`sampling: showing about ${fmtPct(Number(msg.rate))} of the matching logs (too many to follow)`);
+      const rate = Number(msg.rate);
+      notice(
+        rate >= 1
+          ? "sampling stopped: showing every matching log again"
+          : `sampling: showing about ${fmtPct(rate)} of the matching logs (more than this browser is sent)`,
+      );
     } else if (msg.type === "error") {
       fatal = msg.error || { code: "internal", message: "tail error" };
     }

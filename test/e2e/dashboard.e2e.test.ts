@@ -218,6 +218,40 @@ describe(`dashboard in chromium with ${FLEET} services`, () => {
     expect(await page.evaluate("window.pwned")).toBeUndefined();
   });
 
+  it("filters the tail and the search to a pattern clicked in the patterns panel", async () => {
+    // the selected service is the last one (previous tests); its health checks form one pattern
+    const pattern = page.locator("#patterns button.pt", { hasText: "GET" }).first();
+    await pattern.waitFor({ timeout: 15_000 });
+    const patternId = await pattern.getAttribute("data-pattern-id");
+    expect(patternId).toBeTruthy();
+    await pattern.click();
+    expect(await pattern.getAttribute("aria-pressed")).toBe("true");
+    expect(await page.isVisible("#pattern-chip")).toBe(true);
+    expect(page.url()).toContain(`pattern=${patternId}`);
+    await page
+      .locator(`#tail[data-filter="pattern_id=${patternId}"][data-live="1"]`)
+      .waitFor({ state: "attached", timeout: 20_000 });
+    const matching = `GET /health 200 in ${Date.now() % 1000} ms`;
+    const other = unique("not the health pattern");
+    await ingestLogs([
+      { service: LAST, level: "info", message: other },
+      { service: LAST, level: "info", message: matching },
+    ]);
+    await page.locator("#tail li", { hasText: matching }).first().waitFor({ timeout: 15_000 });
+    expect(await page.locator("#tail li", { hasText: other }).count()).toBe(0);
+
+    await page.click("#tab-search");
+    await page.locator('#results[data-state="done"]').waitFor({ state: "attached", timeout: 30_000 });
+    const messages = await page.locator("#results li.logrow .m").allTextContents();
+    expect(messages).toContain(matching);
+    expect(messages.length).toBeGreaterThanOrEqual(4); // the last service's 3 health checks and the new one
+    for (const m of messages) expect(m).toMatch(/^GET \/health 200 in \d+ ms$/);
+    await page.click("#pattern-clear");
+    expect(await page.isVisible("#pattern-chip")).toBe(false);
+    expect(page.url()).not.toContain("pattern=");
+    await page.click("#tab-live");
+  });
+
   it("finds a request id by history search, shows the matched field, and opens the entry to its metadata", async () => {
     await page.click("#tab-search");
     await page.fill("#f-q", requestId);
