@@ -75,7 +75,7 @@ export function matchBadge(fields) {
   return b;
 }
 
-/** Click or Enter/Space on a row of `list` calls `open(id)`. */
+/** Click or Enter/Space on a row of `list` calls `open(id)`; ↑/↓ move between rows. */
 export function bindRowOpen(list, open) {
   list.addEventListener("click", (e) => {
     if (window.getSelection()?.toString()) return; // selecting text is not a click on the row
@@ -83,9 +83,20 @@ export function bindRowOpen(list, open) {
     if (li) open(li.dataset.id, li);
   });
   list.addEventListener("keydown", (e) => {
-    if (e.key !== "Enter" && e.key !== " ") return;
     const li = e.target.closest("li.logrow");
     if (!li) return;
+    if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+      // move between rows without tabbing through hundreds of them
+      let next = e.key === "ArrowDown" ? li.nextElementSibling : li.previousElementSibling;
+      while (next && !next.classList.contains("logrow"))
+        next = e.key === "ArrowDown" ? next.nextElementSibling : next.previousElementSibling;
+      if (next) {
+        e.preventDefault();
+        next.focus();
+      }
+      return;
+    }
+    if (e.key !== "Enter" && e.key !== " ") return;
     e.preventDefault();
     open(li.dataset.id, li);
   });
