@@ -12,6 +12,22 @@ declare module "*/dashboard/dashboard.css" {
   const text: string;
   export default text;
 }
+declare module "*/dashboard/history-search.js" {
+  const text: string;
+  export default text;
+}
+declare module "*/dashboard/log-view.js" {
+  const text: string;
+  export default text;
+}
+declare module "*/dashboard/services-table.js" {
+  const text: string;
+  export default text;
+}
+declare module "*/dashboard/view-state.js" {
+  const text: string;
+  export default text;
+}
 declare module "uplot/dist/uPlot.iife.min.js" {
   const text: string;
   export default text;

@@ -1,4 +1,4 @@
-// GET / (the live dashboard) and GET /assets/* (its script, styles and uPlot). No auth: the page
+// GET / (the live dashboard) and GET /assets/* (its ES modules, styles and uPlot). No auth: the page
 // asks for a read key and keeps it in the browser. The files are imported as text (wrangler.toml
 // [[rules]] type "Text"), so uPlot ships inside the Worker bundle: no CDN, no build step, and the
 // same under `wrangler dev`, `wrangler deploy` and vitest-pool-workers.
@@ -6,6 +6,10 @@ import { Hono } from "hono";
 import pageHtml from "../dashboard/index.html";
 import dashboardCss from "../dashboard/dashboard.css";
 import dashboardJs from "../dashboard/dashboard.js";
+import historySearchJs from "../dashboard/history-search.js";
+import logViewJs from "../dashboard/log-view.js";
+import servicesTableJs from "../dashboard/services-table.js";
+import viewStateJs from "../dashboard/view-state.js";
 import uplotCss from "uplot/dist/uPlot.min.css";
 import uplotJs from "uplot/dist/uPlot.iife.min.js";
 import { errorBody } from "../errors.js";
@@ -17,6 +21,10 @@ const CSS = "text/css; charset=utf-8";
 /** Everything the page loads. Names are fixed, so a short cache with revalidation is enough. */
 const ASSETS: Record<string, { body: string; type: string }> = {
   "dashboard.js": { body: dashboardJs, type: JS },
+  "history-search.js": { body: historySearchJs, type: JS },
+  "log-view.js": { body: logViewJs, type: JS },
+  "services-table.js": { body: servicesTableJs, type: JS },
+  "view-state.js": { body: viewStateJs, type: JS },
   "dashboard.css": { body: dashboardCss, type: CSS },
   "uplot.js": { body: uplotJs, type: JS },
   "uplot.css": { body: uplotCss, type: CSS },

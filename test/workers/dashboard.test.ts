@@ -19,7 +19,7 @@ describe("dashboard", () => {
     expect(res.headers.get("x-content-type-options")).toBe("nosniff");
     const html = await res.text();
     expect(html).toContain('<script defer src="/assets/uplot.js"></script>');
-    expect(html).toContain('<script defer src="/assets/dashboard.js"></script>');
+    expect(html).toContain('<script type="module" src="/assets/dashboard.js"></script>');
     // no inline script: every <script> has a src
     expect(html.match(/<script(?![^>]*\ssrc=)[^>]*>/g)).toBeNull();
   });
@@ -29,7 +29,11 @@ describe("dashboard", () => {
       ["/assets/uplot.js", "text/javascript; charset=utf-8", "uPlot"],
       ["/assets/uplot.css", "text/css; charset=utf-8", ".uplot"],
       ["/assets/dashboard.js", "text/javascript; charset=utf-8", "/api/tail"],
-      ["/assets/dashboard.css", "text/css; charset=utf-8", ".tail"],
+      ["/assets/dashboard.css", "text/css; charset=utf-8", ".services-scroll"],
+      ["/assets/services-table.js", "text/javascript; charset=utf-8", "export class ServicesTable"],
+      ["/assets/history-search.js", "text/javascript; charset=utf-8", "export class MergedSearch"],
+      ["/assets/log-view.js", "text/javascript; charset=utf-8", "export function renderDetail"],
+      ["/assets/view-state.js", "text/javascript; charset=utf-8", "export function writeView"],
     ] as const;
     for (const [path, type, marker] of cases) {
       const res = await call(path);
@@ -41,6 +45,27 @@ describe("dashboard", () => {
     }
     // the iife build defines the global the page uses
     expect(await (await call("/assets/uplot.js")).text()).toMatch(/var uPlot\s*=/);
+  });
+
+  it("serves every module the dashboard's ES modules import (a split file can't 404)", async () => {
+    const seen = new Set<string>();
+    const queue = ["dashboard.js"];
+    while (queue.length) {
+      const name = queue.shift()!;
+      if (seen.has(name)) continue;
+      seen.add(name);
+      const res = await call(`/assets/${name}`);
+      expect(res.status, name).toBe(200);
+      const body = await res.text();
+      for (const m of body.matchAll(/from "\.\/([a-z-]+\.js)"/g)) queue.push(m[1]);
+    }
+    expect([...seen].sort()).toEqual([
+      "dashboard.js",
+      "history-search.js",
+      "log-view.js",
+      "services-table.js",
+      "view-state.js",
+    ]);
   });
 
   it("answers an unknown asset with a JSON 404", async () => {
