@@ -62,6 +62,7 @@ export default defineConfig({
                   { key: "dev-admin-key", scopes: ["ingest", "read", "admin"], services: ["*"] },
                   { key: "api-only-read-key", scopes: ["read"], services: ["api"] },
                   { key: "api-only-ingest-key", scopes: ["ingest"], services: ["api"] },
+                  { key: "api-only-admin-key", scopes: ["admin"], services: ["api"] },
                 ]),
                 CURSOR_SECRET: "test-cursor-secret",
                 TAIL_QUEUE_MAX: "100",
