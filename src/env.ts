@@ -21,6 +21,8 @@ export interface Env {
   FLUSH_BACKOFF_BASE_MS?: string;
   TAIL_QUEUE_MAX?: string;
   RATE_LIMIT_SERVICE_LOGS_PER_S?: string;
+  /** new domain/service pairs one API key may create per minute (src/http/targets.ts admitServices) */
+  NEW_SERVICES_PER_MINUTE?: string;
   SHARDS_PER_SERVICE?: string;
   SHARD_OVERRIDES?: string;
   /** Workers Rate Limiting binding: requests per key (wrangler.toml [[ratelimits]]) */
