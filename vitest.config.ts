@@ -62,6 +62,15 @@ export default defineConfig({
                   { key: "dev-admin-key", scopes: ["ingest", "read", "admin"], services: ["*"] },
                   { key: "api-only-read-key", scopes: ["read"], services: ["api"] },
                   { key: "api-only-ingest-key", scopes: ["ingest"], services: ["api"] },
+                  { key: "api-only-admin-key", scopes: ["admin"], services: ["api"] },
+                  // its own new-services budget (test/workers/fanout.test.ts spends it)
+                  {
+                    key: "fanout-ingest-key",
+                    name: "fanout",
+                    scopes: ["ingest"],
+                    services: ["*"],
+                    new_services_per_minute: 3,
+                  },
                 ]),
                 CURSOR_SECRET: "test-cursor-secret",
                 TAIL_QUEUE_MAX: "100",

@@ -8,10 +8,16 @@ import { nextCheckState } from "../src/core/check-state.js";
 import { parseDuration } from "../src/core/duration.js";
 import { evaluateErrorRate } from "../src/core/error-rate.js";
 import type { LevelCounts } from "../src/core/rolling-counters.js";
-import type { Check, CheckNotification } from "../src/schema/checks.js";
+import { withDeadline } from "../src/core/deadline.js";
+import { type Check, type CheckNotification, webhookUrlProblem } from "../src/schema/checks.js";
 
 export const CHECK_INTERVAL_MS = 10_000;
-export const WEBHOOK_TIMEOUT_MS = 5_000;
+/** Total time one delivery run may take; every webhook of the run shares it (they run in parallel). */
+export const WEBHOOK_BUDGET_MS = 5_000;
+/** Notifications sent per run (the rest wait for the next run, a moment later). */
+export const MAX_WEBHOOKS_PER_RUN = 20;
+/** A claim outlives the budget by this much, so a run that overshoots a little isn't raced. */
+const CLAIM_MARGIN_MS = 5_000;
 export const MAX_ATTEMPTS = 10;
 const BACKOFF = { baseMs: 1_000, capMs: 10 * 60_000, floorMs: 500 };
 
@@ -118,50 +124,80 @@ export class CheckRunner {
       .one().t;
   }
 
-  /** POSTs due notifications in order; failures are retried with backoff, never dropped silently. */
+  /**
+   * POSTs due notifications in parallel, all under one budget (WEBHOOK_BUDGET_MS for the whole
+   * run: 20 hanging hooks cost 5 s, not 100 s, and the alarm's other jobs wait at most that).
+   * Claiming is synchronous with the select: the rows' next_at moves past the budget before the
+   * first await, so an admin flush racing the alarm finds nothing due and a transition is sent
+   * once. If the object dies mid-send the claim expires and the row is retried (receivers dedupe
+   * on X-Notification-Id). Redirects are not followed (a 3xx is a failure), and a URL that is not
+   * an allowed target (stored before the rule existed) fails for good without a request.
+   */
   async deliver(now: number): Promise<void> {
     const due = this.sql
       .exec<{ id: string; url: string; payload: string; attempts: number }>(
-        "SELECT id, url, payload, attempts FROM notifications WHERE status = 'pending' AND next_at <= ? ORDER BY next_at LIMIT 20",
+        "SELECT id, url, payload, attempts FROM notifications WHERE status = 'pending' AND next_at <= ? ORDER BY next_at LIMIT ?",
         now,
+        MAX_WEBHOOKS_PER_RUN,
       )
       .toArray();
-    for (const n of due) {
-      let error: string | undefined;
-      try {
-        const res = await fetch(n.url, {
-          method: "POST",
-          headers: {
-            "content-type": "application/json",
-            "user-agent": "edge-logger-checks/1",
-            "x-notification-id": n.id,
-          },
-          body: n.payload,
-          signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
-        });
-        if (!res.ok) error = `HTTP ${res.status}`;
-        await res.body?.cancel();
-      } catch (err) {
-        error = err instanceof Error ? err.message : String(err);
-      }
-      if (!error) {
+    if (due.length === 0) return;
+    const claimedUntil = now + WEBHOOK_BUDGET_MS + CLAIM_MARGIN_MS;
+    for (const n of due) this.sql.exec("UPDATE notifications SET next_at = ? WHERE id = ?", claimedUntil, n.id);
+
+    const errors = await Promise.all(due.map((n) => postWebhook(n)));
+    const doneAt = Date.now();
+    due.forEach((n, i) => {
+      const error = errors[i];
+      if (error === undefined) {
         this.sql.exec("DELETE FROM notifications WHERE id = ?", n.id);
-        continue;
+        return;
       }
-      const attempts = n.attempts + 1;
+      const attempts = error.permanent ? MAX_ATTEMPTS : n.attempts + 1;
       const status = attempts >= MAX_ATTEMPTS ? "failed" : "pending";
       this.sql.exec(
         "UPDATE notifications SET attempts = ?, next_at = ?, status = ?, last_error = ? WHERE id = ?",
         attempts,
-        now + backoffDelay(attempts - 1, BACKOFF),
+        doneAt + backoffDelay(attempts - 1, BACKOFF),
         status,
-        error.slice(0, 500),
+        error.message.slice(0, 500),
         n.id,
       );
-    }
+    });
   }
 
   failedNotifications(): number {
     return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM notifications WHERE status = 'failed'").one().n;
   }
+}
+
+/** One POST; undefined when the hook took it (2xx), else why not (permanent: never retried). */
+async function postWebhook(n: { id: string; url: string; payload: string }): Promise<WebhookError | undefined> {
+  const problem = webhookUrlProblem(n.url);
+  if (problem) return { message: `webhook_url not allowed: ${problem}`, permanent: true };
+  try {
+    return await withDeadline(WEBHOOK_BUDGET_MS, "webhook", async (signal) => {
+      const res = await fetch(n.url, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "user-agent": "edge-logger-checks/1",
+          "x-notification-id": n.id,
+        },
+        body: n.payload,
+        redirect: "manual", // a redirect could point anywhere (an internal address): never followed
+        signal,
+      });
+      await res.body?.cancel();
+      if (res.status >= 300 && res.status < 400) return { message: `HTTP ${res.status} (redirects are not followed)` };
+      return res.ok ? undefined : { message: `HTTP ${res.status}` };
+    });
+  } catch (err) {
+    return { message: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+interface WebhookError {
+  message: string;
+  permanent?: boolean;
 }

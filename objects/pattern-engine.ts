@@ -89,6 +89,7 @@ export class PatternEngine {
     timestamp: number;
     received_at: number;
     category?: Category;
+    service?: string;
   }): string {
     const r = this.#observe(
       this.#lastSeq,
@@ -98,15 +99,15 @@ export class PatternEngine {
       Math.min(e.timestamp, e.received_at),
       e.received_at,
     );
-    const label = this.#label(r.id, e.message, r.template);
+    const label = this.#label(r.id, e.message, r.template, e.service);
     if (label?.category && e.category === undefined) e.category = label.category;
     return r.id;
   }
 
-  #label(id: string, message: string, template: string): LearnedPattern | null {
+  #label(id: string, message: string, template: string, service?: string): LearnedPattern | null {
     let label = this.#labels.get(id);
     if (label === undefined) {
-      label = this.#learned.patterns.length ? (this.#learned.match(message, template) ?? null) : null;
+      label = this.#learned.patterns.length ? (this.#learned.match(message, template, service) ?? null) : null;
       if (this.#labels.size >= 4 * MAX_PATTERNS) this.#labels.clear(); // bounded; recomputed on demand
       this.#labels.set(id, label);
     }
@@ -211,7 +212,7 @@ export class PatternEngine {
     q: PatternQuery,
     nowMs: number,
   ): Pattern {
-    const label = this.#label(id, template, template);
+    const label = this.#label(id, template, template, service);
     const p: Pattern = {
       id,
       pattern: template,

@@ -20,6 +20,8 @@ const ApiKeyEntry = z
     name: z.string().max(64).optional(),
     scopes: z.array(Scope).min(1),
     services: z.array(z.string().min(1)).min(1),
+    /** this key's own NEW_SERVICES_PER_MINUTE */
+    new_services_per_minute: z.number().int().min(0).max(100_000).optional(),
   })
   .refine((k) => (k.key === undefined) !== (k.key_sha256 === undefined), "give exactly one of key, key_sha256");
 
@@ -29,6 +31,8 @@ export interface ApiKey {
   scopes: ReadonlySet<Scope>;
   /** null = all services */
   services: ReadonlySet<string> | null;
+  /** overrides NEW_SERVICES_PER_MINUTE for this key */
+  newServicesPerMinute?: number;
 }
 
 export interface Config {
@@ -49,6 +53,8 @@ export interface Config {
   redaction: RedactionOptions;
   /** per-service ingest limit in logs/s (burst: twice that, at least 1000) */
   serviceLogsPerSecond: number;
+  /** NEW_SERVICES_PER_MINUTE: new domain/service pairs per API key per minute; more are refused */
+  newServicesPerMinute: number;
   /** aggregators per service (SHARDS_PER_SERVICE), and per-service overrides (SHARD_OVERRIDES) */
   shardsPerService: number;
   shardOverrides: ReadonlyMap<string, number>;
@@ -93,6 +99,7 @@ async function parseApiKeys(raw: string | undefined): Promise<ApiKey[]> {
       hash: k.key_sha256 ? hexToBytes(k.key_sha256) : await sha256(k.key!),
       scopes: new Set(k.scopes),
       services: k.services.includes("*") ? null : new Set(k.services),
+      ...(k.new_services_per_minute === undefined ? {} : { newServicesPerMinute: k.new_services_per_minute }),
     })),
   );
 }
@@ -155,6 +162,7 @@ export async function buildConfig(env: Env): Promise<Config> {
     backoffCapMs: intVar(env, "FLUSH_BACKOFF_CAP_MS", 300_000, 100, 3_600_000),
     redaction,
     serviceLogsPerSecond: intVar(env, "RATE_LIMIT_SERVICE_LOGS_PER_S", 100_000, 1, 10_000_000),
+    newServicesPerMinute: intVar(env, "NEW_SERVICES_PER_MINUTE", 100, 1, 100_000),
     shardsPerService: intVar(env, "SHARDS_PER_SERVICE", 1, 1, MAX_SHARDS),
     shardOverrides,
   };

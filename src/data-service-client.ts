@@ -4,6 +4,8 @@
 import type { z } from "zod";
 import type { Config } from "./config.js";
 import type { Env } from "./env.js";
+import { withDeadline } from "./core/deadline.js";
+import { ApiError } from "./errors.js";
 import type { SendResult } from "./core/deliver.js";
 import type { StoredLogEntry } from "./schema/log-entry.js";
 import { SearchResponse, StoreBatchResponse } from "./schema/data-service.js";
@@ -48,22 +50,33 @@ export class DataServiceClient {
     return new DataServiceClient(config, env.DATA_SERVICE);
   }
 
+  /**
+   * One exchange, headers AND body, under one deadline (DATA_SERVICE_TIMEOUT): a service that
+   * sends headers and then stalls the body, or a binding that ignores the abort signal, fails
+   * as a timeout instead of holding the request (and an alarm) forever. The answer comes back
+   * buffered, so callers' res.json()/res.text() can't wait either.
+   */
   async #call(method: string, path: string, body?: unknown): Promise<Response> {
     const headers: Record<string, string> = {};
     if (this.config.dataServiceApiKey) headers.authorization = `Bearer ${this.config.dataServiceApiKey}`;
     if (body !== undefined) headers["content-type"] = "application/json";
+    const timeoutMs = this.config.dataServiceTimeoutMs;
     try {
-      return await this.#fetcher(`${this.#base}${path}`, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.config.dataServiceTimeoutMs),
+      return await withDeadline(timeoutMs, "data service call", async (signal) => {
+        const res = await this.#fetcher(`${this.#base}${path}`, {
+          method,
+          headers,
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal,
+        });
+        const text = await res.text();
+        return new Response(res.status === 204 ? null : text, { status: res.status, headers: res.headers });
       });
     } catch (err) {
       const timeout = err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
       throw new DataServiceError(
         timeout
-          ? `timed out after ${this.config.dataServiceTimeoutMs} ms`
+          ? `timed out after ${timeoutMs} ms`
           : `unreachable: ${err instanceof Error ? err.message : String(err)}`,
         true,
       );
@@ -128,9 +141,16 @@ export class DataServiceClient {
     return this.#json(res, StoredLogEntrySchema, "get log");
   }
 
-  /** Passes a read/analytics request through and returns the service's answer as is. */
+  /**
+   * Passes a read/analytics request through and returns the service's answer as is. A timeout
+   * or network failure is the contract's 502 upstream_unavailable (never a 500 internal).
+   */
   async forward(method: string, pathAndQuery: string, body?: unknown): Promise<Response> {
-    return this.#call(method, pathAndQuery, body);
+    try {
+      return await this.#call(method, pathAndQuery, body);
+    } catch (err) {
+      throw new ApiError("upstream_unavailable", 502, `data service: ${(err as Error).message}`);
+    }
   }
 
   async postJson<S extends z.ZodTypeAny>(path: string, body: unknown, schema: S): Promise<z.output<S>> {

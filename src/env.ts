@@ -19,6 +19,8 @@ export interface LoggerSecretsAndVars {
   /** bytes per second one tail subscriber may receive before the tail samples (README "Tail") */
   TAIL_SUBSCRIBER_BYTES_PER_S?: string;
   RATE_LIMIT_SERVICE_LOGS_PER_S?: string;
+  /** new domain/service pairs one API key may create per minute (src/http/targets.ts admitServices) */
+  NEW_SERVICES_PER_MINUTE?: string;
   SHARDS_PER_SERVICE?: string;
   SHARD_OVERRIDES?: string;
   FLUSH_BACKOFF_CAP_MS?: string;

@@ -1,5 +1,5 @@
 // Log rows over D1: idempotent inserts, keyset search, get by id, retention deletes.
-import { likeEscape } from "../../src/core/analytics-sql.js";
+import { containsSql } from "../../src/core/analytics-sql.js";
 import {
   type Level,
   type OptionalColumns,
@@ -130,9 +130,9 @@ export function searchWhere(f: LogSearch): { where: string[]; params: (string | 
     }
   }
   if (f.q !== undefined) {
-    // Case-insensitive (ASCII) substring, as the logger's aggregator does it.
-    where.push("message LIKE ? ESCAPE '\\'");
-    params.push(`%${likeEscape(f.q)}%`);
+    // Case-insensitive (ASCII) substring, as the logger's aggregator does it; no LIKE (50-byte pattern limit).
+    where.push(containsSql("message"));
+    params.push(f.q);
   }
   return { where, params };
 }

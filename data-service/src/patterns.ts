@@ -211,9 +211,13 @@ async function countPatterns(db: D1Database, r: StatsRequest): Promise<Counted[]
       .prepare("SELECT * FROM patterns WHERE id NOT IN (SELECT value FROM json_each(?)) ORDER BY id LIMIT ?")
       .bind(json(ids), fetchLimit)
       .all<PatternRow>();
-    zeroRows = extra.results.filter(
-      (p) => !r.services?.length || (JSON.parse(p.services) as string[]).some((s) => r.services!.includes(s)),
-    );
+    // Under a service filter, a pattern without logs in range is listed only when every service
+    // it names is in the filter: its all-time first/last seen would describe other services.
+    zeroRows = extra.results.filter((p) => {
+      if (!r.services?.length) return true;
+      const named = JSON.parse(p.services) as string[];
+      return named.length > 0 && named.every((s) => r.services!.includes(s));
+    });
     ids = [...ids, ...zeroRows.map((p) => p.id)];
   }
   if (ids.length === 0) return [];
@@ -224,11 +228,19 @@ async function countPatterns(db: D1Database, r: StatsRequest): Promise<Counted[]
     r.bucketing.kind === "aligned" ? [r.bucketing.ms] : [r.start, r.bucketing.n, r.end - r.start];
   const [patternRows, seen, trend] = await db.batch<Record<string, unknown>>([
     db.prepare("SELECT * FROM patterns WHERE id IN (SELECT value FROM json_each(?))").bind(json(ids)),
-    db
-      .prepare(
-        "SELECT pattern_id, MIN(timestamp) AS first_ts, MAX(timestamp) AS last_ts FROM logs WHERE pattern_id IN (SELECT value FROM json_each(?)) GROUP BY pattern_id",
-      )
-      .bind(json(ids)),
+    // First/last seen over all time, but only in the filtered services: a key limited to `a`
+    // must not learn when `b` last logged a shared pattern (issue 16, item 4).
+    r.services?.length
+      ? db
+          .prepare(
+            "SELECT pattern_id, MIN(timestamp) AS first_ts, MAX(timestamp) AS last_ts FROM logs WHERE pattern_id IN (SELECT value FROM json_each(?)) AND service IN (SELECT value FROM json_each(?)) GROUP BY pattern_id",
+          )
+          .bind(json(ids), json(r.services))
+      : db
+          .prepare(
+            "SELECT pattern_id, MIN(timestamp) AS first_ts, MAX(timestamp) AS last_ts FROM logs WHERE pattern_id IN (SELECT value FROM json_each(?)) GROUP BY pattern_id",
+          )
+          .bind(json(ids)),
     db
       .prepare(
         `SELECT pattern_id, ${bucketExpr} AS bucket, COUNT(*) AS n FROM logs WHERE ${whereSql} AND pattern_id IN (SELECT value FROM json_each(?)) GROUP BY 1, 2`,
@@ -261,17 +273,23 @@ async function countPatterns(db: D1Database, r: StatsRequest): Promise<Counted[]
     const row = rowsById.get(id);
     const s = seenById.get(id);
     const type = row ? (row.type as PatternType) : typeFromRank(f?.top_level ?? 1);
-    const services = new Set<string>([
-      ...(row ? (JSON.parse(row.services) as string[]) : []),
-      ...(f ? (JSON.parse(f.services) as string[]) : []),
-    ]);
+    const filter = r.services?.length ? new Set(r.services) : undefined;
+    const services = new Set<string>(
+      [
+        ...(row ? (JSON.parse(row.services) as string[]) : []),
+        ...(f ? (JSON.parse(f.services) as string[]) : []),
+      ].filter((name) => !filter || filter.has(name)),
+    );
+    // The row's first/last seen span every service: used unfiltered, or when the row names only
+    // filtered services; otherwise only the filtered logs speak.
+    const rowSpeaks = row && (!filter || (JSON.parse(row.services) as string[]).every((name) => filter.has(name)));
     const p: Counted["pattern"] = {
       id,
       pattern: row?.pattern ?? f?.sample ?? "",
       type,
       frequency: f?.frequency ?? 0,
-      first_seen: Math.min(row?.first_seen ?? Infinity, s?.first_ts ?? Infinity),
-      last_seen: Math.max(row?.last_seen ?? -Infinity, s?.last_ts ?? -Infinity),
+      first_seen: Math.min((rowSpeaks ? row?.first_seen : undefined) ?? Infinity, s?.first_ts ?? Infinity),
+      last_seen: Math.max((rowSpeaks ? row?.last_seen : undefined) ?? -Infinity, s?.last_ts ?? -Infinity),
       services: [...services].sort(),
       severity: row ? (row.severity as Severity) : SEVERITY_OF_TYPE[type],
       trend: (counts.get(id) ?? axis.map(() => 0)).map((count, i) => ({ time: axis[i]!, count })),

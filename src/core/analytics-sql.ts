@@ -58,9 +58,17 @@ function alias(name: string): string {
   return `"${name}"`;
 }
 
-/** Escapes LIKE wildcards so a needle matches literally (ESCAPE '\'). */
-export function likeEscape(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+/**
+ * Case-insensitive (ASCII) substring and prefix tests without LIKE: SQLite (and D1) refuse a
+ * LIKE pattern longer than 50 bytes ("LIKE or GLOB pattern too complex"), while a search needle
+ * may be 1024 bytes. instr() has no pattern limit and no wildcards, so the needle is literal;
+ * lower() folds ASCII only, exactly as LIKE does. A NULL column never matches (as with LIKE).
+ */
+export function containsSql(column: string): string {
+  return `instr(lower(${column}), lower(?)) > 0`;
+}
+export function prefixSql(column: string): string {
+  return `instr(lower(${column}), lower(?)) = 1`;
 }
 
 /** One filter → a SQL condition and its parameters. */
@@ -87,9 +95,9 @@ export function compileFilter(f: CustomFilter): { sql: string; params: SqlValue[
     case "lte":
       return { sql: `${c} <= ?`, params: [f.value as string | number] };
     case "contains":
-      return { sql: `${c} LIKE ? ESCAPE '\\'`, params: [`%${likeEscape(String(f.value))}%`] };
+      return { sql: containsSql(c), params: [String(f.value)] };
     case "prefix":
-      return { sql: `${c} LIKE ? ESCAPE '\\'`, params: [`${likeEscape(String(f.value))}%`] };
+      return { sql: prefixSql(c), params: [String(f.value)] };
   }
 }
 

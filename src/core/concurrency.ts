@@ -16,3 +16,23 @@ export async function mapLimit<T, R>(
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return out;
 }
+
+/**
+ * The first non-null result of `fn` over items, asking `chunkSize` items at a time (each chunk
+ * with at most `limit` in flight) and stopping after the chunk that found one: a lookup over
+ * any number of aggregators is never cut at a fixed count, and usually costs one chunk.
+ */
+export async function firstInChunks<T, R>(
+  items: readonly T[],
+  chunkSize: number,
+  limit: number,
+  fn: (item: T) => Promise<R | null>,
+): Promise<{ found: R | null; asked: number }> {
+  for (let start = 0; start < items.length; start += chunkSize) {
+    const chunk = items.slice(start, start + chunkSize);
+    const results = await mapLimit(chunk, limit, fn);
+    const found = results.find((r) => r !== null);
+    if (found !== undefined && found !== null) return { found, asked: start + chunk.length };
+  }
+  return { found: null, asked: items.length };
+}

@@ -12,6 +12,8 @@ export interface LearnedPattern {
   type: PatternType;
   severity: Severity;
   category?: Category;
+  /** the services it labels; absent = every service. A key limited to some services learns for those only */
+  services?: string[];
 }
 
 /** KV key of the deployment's learned set: aggregators read it on start, the learn route writes it. */
@@ -39,9 +41,10 @@ export class LearnedMatcher {
       .map((learned) => ({ learned, re: compileTemplate(learned.pattern) }));
   }
 
-  /** The first learned pattern (in learn order) matching the message or the mined template. */
-  match(message: string, template?: string): LearnedPattern | undefined {
+  /** The first learned pattern (in learn order) for `service` matching the message or the mined template. */
+  match(message: string, template?: string, service?: string): LearnedPattern | undefined {
     for (const c of this.#compiled) {
+      if (c.learned.services && (service === undefined || !c.learned.services.includes(service))) continue;
       if (c.re.test(message) || (template !== undefined && (c.re.test(template) || c.learned.pattern === template)))
         return c.learned;
     }

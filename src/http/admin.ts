@@ -116,6 +116,8 @@ let healthCache: { at: number; body: unknown } | undefined;
 const HEALTH_CACHE_MS = 5_000;
 /** Up to this many services /health asks every aggregator afresh; beyond, it caches 5 s. */
 const HEALTH_FRESH_SERVICES = 50;
+/** /health asks at most this many aggregators (it needs no key); the body says how many of how many. */
+const HEALTH_MAX_AGGREGATORS = 1000;
 
 export async function healthReport(env: Env): Promise<unknown> {
   const now = Date.now();
@@ -127,7 +129,9 @@ export async function healthReport(env: Env): Promise<unknown> {
     return { status: "misconfigured", error: err instanceof Error ? err.message : String(err) };
   }
   const services = await knownServices(env).catch(() => []);
-  const targets = await expandShards(env, services.slice(0, 1000));
+  // No key needed here, so the aggregators asked are bounded; how many were is in the body.
+  const all = await expandShards(env, services);
+  const targets = all.slice(0, HEALTH_MAX_AGGREGATORS);
   const reports = await mapLimit(targets, FANOUT_CONCURRENCY, (t) =>
     aggregator(env, t.name)
       .health()
@@ -166,6 +170,8 @@ export async function healthReport(env: Env): Promise<unknown> {
     unreachable_aggregators: reports.length - ok.length,
     rejected_total: rejected.reduce((a, r) => a + r.total, 0),
     rejected: rejected.slice(0, 100),
+    aggregators_checked: targets.length,
+    aggregators_total: all.length,
   };
   if (services.length > HEALTH_FRESH_SERVICES) healthCache = { at: now, body };
   return body;

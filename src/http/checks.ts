@@ -6,7 +6,8 @@ import { Hono } from "hono";
 import { nanoid } from "nanoid";
 import { mapLimit } from "../core/concurrency.js";
 import { ApiError, invalidRequest } from "../errors.js";
-import { type Check, CheckInput } from "../schema/checks.js";
+import type { Principal } from "../auth.js";
+import { type Check, CheckInput, maskWebhookUrl } from "../schema/checks.js";
 import { aggregatorName, DEFAULT_DOMAIN } from "../schema/log-entry.js";
 import { REGISTRY_NAME } from "../../objects/service-registry.js";
 import { aggregator } from "./aggregators.js";
@@ -52,32 +53,38 @@ checkRoutes.post("/api/checks", async (c) => {
   return c.json(stored, 201);
 });
 
+/** Webhook URLs often embed the receiver's secret: only admin keys see them whole. */
+function shown(principal: Principal, check: Check): Check {
+  return principal.has("admin") ? check : { ...check, webhook_url: maskWebhookUrl(check.webhook_url) };
+}
+
 checkRoutes.get("/api/checks", async (c) => {
   const principal = await requireKey(c, "read");
   const locations = (await registry(c).checkLocations()).filter((l) => principal.canAccess(l.service));
   const lists = await mapLimit(locations, FANOUT_CONCURRENCY, (l) =>
     aggregator(c.env, aggregatorName(l.domain, l.service)).listChecks(),
   );
-  return c.json({ checks: lists.flat() });
+  return c.json({ checks: lists.flat().map((check) => shown(principal, check)) });
 });
 
 async function locate(c: AppContext, id: string, scope: "read" | "admin") {
   const principal = await requireKey(c, scope);
   const loc = /^[A-Za-z0-9_-]{1,64}$/.test(id) ? await registry(c).findCheck(id) : null;
   if (!loc || !principal.canAccess(loc.service)) throw new ApiError("not_found", 404, `no check with id "${id}"`);
-  return aggregator(c.env, aggregatorName(loc.domain, loc.service));
+  return { principal, agg: aggregator(c.env, aggregatorName(loc.domain, loc.service)) };
 }
 
 checkRoutes.get("/api/checks/:id", async (c) => {
   const id = c.req.param("id");
-  const found = (await (await locate(c, id, "read")).listChecks()).find((x) => x.id === id);
+  const { principal, agg } = await locate(c, id, "read");
+  const found = (await agg.listChecks()).find((x) => x.id === id);
   if (!found) throw new ApiError("not_found", 404, `no check with id "${id}"`);
-  return c.json(found);
+  return c.json(shown(principal, found));
 });
 
 checkRoutes.delete("/api/checks/:id", async (c) => {
   const id = c.req.param("id");
-  const agg = await locate(c, id, "admin");
+  const { agg } = await locate(c, id, "admin");
   await agg.removeCheck(id);
   await registry(c).unindexCheck(id);
   return c.json({ deleted: true, id });

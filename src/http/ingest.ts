@@ -28,6 +28,7 @@ import { toLevel } from "../core/levels.js";
 import { UNKNOWN_SERVICE } from "../core/otlp-mapping.js";
 import { loadConfig } from "../config.js";
 import { type AppEnv, requireKey } from "./context.js";
+import { admitServices, splitAggregatorName } from "./targets.js";
 
 export const ingestRoutes = new Hono<AppEnv>();
 
@@ -83,6 +84,13 @@ export async function ingestEntries(
   const { redaction } = config;
   const { valid, rejected } = validateEntries(raw, Date.now(), () => nanoid(), pathPrefix, redaction, defaults);
   const results: IngestResult[] = [...rejected];
+  // New services per key and minute are limited (NEW_SERVICES_PER_MINUTE): refused ones are rejected below.
+  const admission = await admitServices(
+    env,
+    config,
+    principal,
+    valid.map((v) => v.entry),
+  );
 
   const groups = new Map<string, { index: number; entry: NormalisedLogEntry }[]>();
   for (const v of valid) {
@@ -96,6 +104,11 @@ export async function ingestEntries(
           },
         ]).error,
       });
+      continue;
+    }
+    const refusal = admission.refused.get(aggregatorName(v.entry.domain, v.entry.service));
+    if (refusal) {
+      results.push({ index: v.index, error: refusal });
       continue;
     }
     // A hot service is spread over shards by id, so a retried id reaches the same shard.
@@ -151,8 +164,11 @@ export async function ingestEntries(
     counts[typeof named.level === "string" || typeof named.level === "number" ? toLevel(named.level) : "unknown"]++;
     rejectedBy.set(name, counts);
   }
+  // Counting rejections must not create a new service past the limit either.
+  const countOnly = [...groups].filter(([, g]) => g.length === 0).map(([name]) => splitAggregatorName(name));
+  for (const name of (await admitServices(env, config, principal, countOnly)).refused.keys()) groups.delete(name);
 
-  let retryAfterMs = 0;
+  let retryAfterMs = admission.retryAfterMs;
   await Promise.all(
     [...groups].map(async ([name, group]) => {
       try {

@@ -11,6 +11,7 @@ import { mapLimit } from "../core/concurrency.js";
 import { aggregator } from "./aggregators.js";
 import { type AppEnv, parseQuery, requireKey } from "./context.js";
 import { FANOUT_CONCURRENCY, resolveTargets } from "./targets.js";
+import { REGISTRY_NAME } from "../../objects/service-registry.js";
 
 export const metricsRoutes = new Hono<AppEnv>();
 
@@ -28,10 +29,15 @@ metricsRoutes.get("/metrics", async (c) => {
       return undefined;
     }
   });
-  const text = renderMetrics(
-    all.filter((m): m is AggregatorMetrics => m !== undefined),
-    errors,
-  );
+  // Deployment-wide: entries refused because their service was new past NEW_SERVICES_PER_MINUTE.
+  const refused = await c.env.SERVICE_REGISTRY.getByName(REGISTRY_NAME).refusedTotal();
+  const text =
+    renderMetrics(
+      all.filter((m): m is AggregatorMetrics => m !== undefined),
+      errors,
+    ) +
+    "# HELP logger_services_refused_total New services refused (NEW_SERVICES_PER_MINUTE per key).\n" +
+    `# TYPE logger_services_refused_total counter\nlogger_services_refused_total ${refused}\n`;
   return c.body(text, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8", "cache-control": "no-store" });
 });
 

@@ -6,7 +6,7 @@
 // (the validator compiles JSON Schema with `new Function`, which workerd forbids).
 import { Hono } from "hono";
 import { z } from "zod";
-import { CheckInput } from "../schema/checks.js";
+import { type Check, CheckInput } from "../schema/checks.js";
 import type { ErrorBody } from "../errors.js";
 import {
   AggregateQuery,
@@ -22,7 +22,6 @@ import {
   CleanupQuery,
   CleanupResponse,
   CustomAnalyticsResponse,
-  LearnPatternsResponse,
   PatternsAnalyticsResponse,
   SearchResponse,
   SimilarPatternsResponse,
@@ -32,6 +31,7 @@ import type { IngestResponse } from "../schema/ingest.js";
 import { LogEntryInput, Metadata, MetadataInput, StoredLogEntry, Timestamp } from "../schema/log-entry.js";
 import { OtlpAnyValue, OtlpKeyValue, OtlpLogsRequestDocument, OtlpLogsResponse } from "../schema/otlp.js";
 import { LearnPatternsRequest } from "../schema/pattern.js";
+import type { LearnedPattern } from "../core/learned-patterns.js";
 import { ErrorRateQuery, SearchQuery, StatsQuery } from "../schema/query.js";
 import { TailQuery } from "../schema/tail.js";
 import type { AppEnv } from "./context.js";
@@ -95,7 +95,93 @@ interface Route {
   /** status → schema (undefined: no JSON schema, e.g. text) */
   ok?: [number, z.ZodType | "text" | "html"];
   tokenQuery?: boolean;
+  /** further statuses the route really answers (each with the error body), beyond 400/401/403/413/415/429/500 */
+  also?: number[];
+  /** ingest: 400/403/503 when no entry was accepted carry the per-entry results too */
+  errorsWithResults?: boolean;
 }
+
+/** What POST /api/logs/patterns/learn answers (the logger's shape, not the data service's). */
+export const LearnedPatternSchema = z.object({
+  id: z.string(),
+  pattern: z.string(),
+  name: z.string().optional(),
+  type: z.enum(["error", "warning", "info"]),
+  severity: z.enum(["low", "medium", "high", "critical"]),
+  category: z.enum(["auth", "data", "api", "ui"]).optional(),
+  services: z.array(z.string()).optional(),
+});
+export const LearnRouteResponse = z.object({
+  learned: z.number().int().min(0),
+  total: z.number().int().min(0),
+  patterns: z.array(LearnedPatternSchema),
+});
+const sameLearned: Same<z.infer<typeof LearnedPatternSchema>, LearnedPattern> = true;
+void sameLearned;
+
+/** A stored check as GET/POST /api/checks answer it (webhook_url masked for read keys). */
+const CheckSchema = z.object({
+  id: z.string(),
+  name: z.string().optional(),
+  service: z.string(),
+  domain: z.string(),
+  window: z.string(),
+  threshold: z.number(),
+  min_events: z.number().int(),
+  webhook_url: z.string(),
+  created_at: z.number().int(),
+  state: z.enum(["ok", "breached"]),
+  state_since: z.number().int(),
+  last: z.object({ rate: z.number(), errors: z.number(), total: z.number(), at: z.number() }).nullable(),
+});
+const sameCheck: Same<z.infer<typeof CheckSchema>, Check> = true;
+void sameCheck;
+
+/**
+ * Query parameters arrive as strings and are parsed by the schemas' transforms, which JSON Schema
+ * can't show: these say what each parameter really takes (integers, ms-or-ISO times, durations,
+ * comma lists), so generated clients and fuzzers send what the routes parse.
+ */
+const TIME_PARAM = {
+  anyOf: [
+    { type: "integer", minimum: 100_000_000_000, maximum: 8_640_000_000_000, description: "ms since epoch" },
+    { type: "string", format: "date-time" },
+  ],
+};
+const NAME_LIST = (name: string) => ({
+  type: "string",
+  pattern: `^${name}(,${name})*$`,
+  description: "comma-separated list",
+});
+const SERVICE_RE_SRC = "[A-Za-z0-9._-]{1,128}";
+const QUERY_PARAM_TYPES: Record<string, JsonSchema> = {
+  limit: { type: "integer", minimum: 1, maximum: 1000 },
+  start_time: TIME_PARAM,
+  end_time: TIME_PARAM,
+  before: TIME_PARAM,
+  older_than: { type: "string", pattern: "^[1-9][0-9]{0,5}[smhd]$", description: "<n>s|m|h|d" },
+  window: { type: "string", pattern: "^[1-9][0-9]{0,4}[smhd]$", description: "<n>s|m|h|d, at most 24h" },
+  service: NAME_LIST(SERVICE_RE_SRC),
+  domain: NAME_LIST("[a-z0-9][a-z0-9.-]{0,62}"),
+  level: NAME_LIST("(error|warn|info|debug)"),
+  group_by: NAME_LIST("(service|domain|level|category|pattern_id)"),
+  min_frequency: { type: "integer", minimum: 0 },
+  min_events: { type: "integer", minimum: 0 },
+  threshold: { type: "number", minimum: 0, maximum: 1 },
+  min_similarity: { type: "number", minimum: 0, maximum: 1 },
+};
+const PATH_PARAM_TYPES: Record<string, JsonSchema> = {
+  service: { type: "string", pattern: `^${SERVICE_RE_SRC}$` },
+  id: { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$" },
+};
+
+/** Status → what it means, for the statuses routes add with `also`. */
+const ALSO_DESCRIPTIONS: Record<number, string> = {
+  404: "not_found",
+  426: "invalid_request: GET /api/tail needs a WebSocket upgrade",
+  502: "upstream_unavailable: the data service failed or timed out (DATA_SERVICE_TIMEOUT)",
+  503: "upstream_unavailable (no data service in this deployment, or storage unavailable)",
+};
 
 const BatchRequest = z.object({ logs: z.array(LogEntryInput).min(1).max(1000) });
 
@@ -107,6 +193,8 @@ const ROUTES: Route[] = [
     summary: "Ingest one entry, or { logs: [...] }",
     body: z.union([LogEntryInput, BatchRequest]),
     ok: [202, IngestResponseSchema],
+    also: [503],
+    errorsWithResults: true,
   },
   {
     method: "post",
@@ -115,6 +203,8 @@ const ROUTES: Route[] = [
     summary: "Ingest up to 1000 entries / 1 MiB; valid entries are stored even when others fail",
     body: BatchRequest,
     ok: [202, IngestResponseSchema],
+    also: [503],
+    errorsWithResults: true,
   },
   {
     method: "post",
@@ -123,6 +213,7 @@ const ROUTES: Route[] = [
     summary: "OTLP/HTTP logs, JSON encoding (see README, OpenTelemetry)",
     body: OtlpLogsRequestDocument,
     ok: [200, OtlpLogsResponse],
+    also: [503],
   },
   {
     method: "get",
@@ -131,6 +222,7 @@ const ROUTES: Route[] = [
     summary: "Search logs (recent from the aggregators, older from the data service)",
     query: SearchQuery,
     ok: [200, SearchResponse],
+    also: [502],
   },
   {
     method: "get",
@@ -138,6 +230,7 @@ const ROUTES: Route[] = [
     scope: "read",
     summary: "One stored entry, hot or persisted",
     ok: [200, StoredLogEntry],
+    also: [404, 502],
   },
   {
     method: "delete",
@@ -146,6 +239,7 @@ const ROUTES: Route[] = [
     summary: "Retention: delete logs older than a bound",
     query: CleanupQuery,
     ok: [200, CleanupResponse],
+    also: [502],
   },
   {
     method: "get",
@@ -154,6 +248,7 @@ const ROUTES: Route[] = [
     summary: "Counts by level, service, category and time bucket",
     query: SummaryQuery,
     ok: [200, SummaryResponse],
+    also: [502, 503],
   },
   {
     method: "get",
@@ -162,6 +257,7 @@ const ROUTES: Route[] = [
     summary: "Counts grouped by fields and time bucket",
     query: AggregateQuery,
     ok: [200, AggregateResponse],
+    also: [502, 503],
   },
   {
     method: "post",
@@ -170,6 +266,7 @@ const ROUTES: Route[] = [
     summary: "Custom analytics query (never raw SQL)",
     body: CustomAnalyticsQuery,
     ok: [200, CustomAnalyticsResponse],
+    also: [502, 503],
   },
   {
     method: "get",
@@ -178,6 +275,7 @@ const ROUTES: Route[] = [
     summary: "Patterns with frequencies and trends",
     query: PatternsAnalyticsQuery,
     ok: [200, PatternsAnalyticsResponse],
+    also: [502],
   },
   {
     method: "post",
@@ -185,7 +283,8 @@ const ROUTES: Route[] = [
     scope: "admin",
     summary: "Teach named patterns",
     body: LearnPatternsRequest,
-    ok: [200, LearnPatternsResponse],
+    ok: [200, LearnRouteResponse],
+    also: [502],
   },
   {
     method: "get",
@@ -194,6 +293,7 @@ const ROUTES: Route[] = [
     summary: "Patterns similar to a message or pattern",
     query: SimilarPatternsQuery,
     ok: [200, SimilarPatternsResponse],
+    also: [404],
   },
   {
     method: "post",
@@ -202,6 +302,7 @@ const ROUTES: Route[] = [
     summary: "Patterns with new/spiking flags",
     body: AnalyzePatternsRequest,
     ok: [200, AnalyzePatternsResponse],
+    also: [502],
   },
   {
     method: "get",
@@ -222,6 +323,7 @@ const ROUTES: Route[] = [
     scope: "read",
     summary: "Error rate over a window: 200 when ok, 503 when breached",
     query: ErrorRateQuery,
+    also: [503],
   },
   {
     method: "get",
@@ -230,6 +332,7 @@ const ROUTES: Route[] = [
     summary: "Live tail (WebSocket upgrade)",
     query: TailQuery,
     tokenQuery: true,
+    also: [426],
   },
   { method: "post", path: "/api/admin/flush", scope: "admin", summary: "Flush now to KV and the data service" },
   {
@@ -248,12 +351,20 @@ const ROUTES: Route[] = [
     method: "post",
     path: "/api/checks",
     scope: "admin",
-    summary: "Store an error-rate check with a webhook",
+    summary: "Store an error-rate check with a webhook (public http(s) host names only)",
     body: CheckInput,
+    ok: [201, CheckSchema],
   },
   { method: "get", path: "/api/checks", scope: "read", summary: "Stored checks with their state" },
-  { method: "get", path: "/api/checks/{id}", scope: "read", summary: "One stored check" },
-  { method: "delete", path: "/api/checks/{id}", scope: "admin", summary: "Delete a stored check" },
+  {
+    method: "get",
+    path: "/api/checks/{id}",
+    scope: "read",
+    summary: "One stored check",
+    ok: [200, CheckSchema],
+    also: [404],
+  },
+  { method: "delete", path: "/api/checks/{id}", scope: "admin", summary: "Delete a stored check", also: [404] },
   { method: "get", path: "/metrics", scope: "read", summary: "Prometheus text format", ok: [200, "text"] },
   {
     method: "get",
@@ -340,13 +451,16 @@ export function buildOpenApiDocument(): Record<string, unknown> {
   for (const r of ROUTES) {
     const parameters: unknown[] = [];
     for (const m of r.path.matchAll(/\{(\w+)\}/g))
-      parameters.push({ name: m[1], in: "path", required: true, schema: { type: "string" } });
+      parameters.push({ name: m[1], in: "path", required: true, schema: PATH_PARAM_TYPES[m[1]] ?? { type: "string" } });
     if (r.query) {
-      // Query parameters are the properties of the query schema, each described by it.
+      // Query parameters are the properties of the query schema, each described by it, with the
+      // real type where the schema parses a string (QUERY_PARAM_TYPES).
       const qs = schemas[inputs.get(r.query)!];
       const required = new Set((qs.required ?? []) as string[]);
       for (const [name, schema] of Object.entries((qs.properties ?? {}) as Record<string, JsonSchema>)) {
-        parameters.push({ name, in: "query", required: required.has(name), schema });
+        const plainString = schema.type === "string" && schema.enum === undefined && schema.pattern === undefined;
+        const typed = plainString && QUERY_PARAM_TYPES[name] ? QUERY_PARAM_TYPES[name] : schema;
+        parameters.push({ name, in: "query", required: required.has(name), schema: typed });
       }
     }
     const responses: Record<string, unknown> = {};
@@ -358,15 +472,34 @@ export function buildOpenApiDocument(): Record<string, unknown> {
     else if (ok)
       responses[status] = { description: "OK", content: { "application/json": { schema: ref(outputs.get(ok)!) } } };
     else responses[status] = { description: "OK", content: { "application/json": { schema: { type: "object" } } } };
-    if (r.body || r.query)
-      responses["400"] = errorResponse("invalid_request or invalid_json; details name each failing path");
+    // Ingest answers 400/403/503 with the error AND the per-entry results when nothing was stored.
+    const failure = (description: string) =>
+      r.errorsWithResults
+        ? {
+            description,
+            content: { "application/json": { schema: { allOf: [ref("Error"), ref("IngestResponse")] } } },
+          }
+        : errorResponse(description);
     if (r.scope) {
+      // a query (fan-out past MAX_FANOUT aggregators asks for service=) or a body can be refused
+      responses["400"] = failure("invalid_request or invalid_json; details name each failing path");
       responses["401"] = errorResponse("missing or unknown key");
-      responses["403"] = errorResponse(`the key lacks the "${r.scope}" scope or may not touch the service`);
+      responses["403"] = failure(`the key lacks the "${r.scope}" scope or may not touch the service`);
+      responses["429"] = errorResponse(
+        "rate_limited (per key, per service, or new services per minute); see Retry-After",
+      );
     }
     if (r.body) {
       responses["413"] = errorResponse("payload_too_large");
       responses["415"] = errorResponse("unsupported_media_type (Content-Type must be application/json)");
+    }
+    for (const s of r.also ?? []) {
+      if (s === 503 && r.path.endsWith("/error-rate"))
+        responses["503"] = {
+          description: "the check is breached (same body as 200)",
+          content: { "application/json": { schema: { type: "object" } } },
+        };
+      else responses[String(s)] = failure(ALSO_DESCRIPTIONS[s] ?? "error");
     }
     responses["500"] = errorResponse("invalid_config or internal");
     const op: Record<string, unknown> = { operationId: operationId(r), summary: r.summary, responses };

@@ -141,20 +141,38 @@ export async function loadLearned(env: Env): Promise<LearnedPattern[]> {
   return (await env.LOGS_KV.get<LearnedPattern[]>(LEARNED_KEY, "json")) ?? [];
 }
 
+/**
+ * A key limited to some services learns for those services only (issue 16, item 4): its patterns
+ * carry `services` (the key's, or a subset it names) and label only those services' logs; their
+ * ids are derived from scope + text, so they never collide with another service's pattern in the
+ * data service; and it may not replace a learned pattern that reaches beyond its services.
+ */
 patternRoutes.post("/api/logs/patterns/learn", async (c) => {
-  await requireKey(c, "admin");
+  const principal = await requireKey(c, "admin");
   const parsed = LearnPatternsRequest.safeParse(await readJsonBody(c.req.raw));
   if (!parsed.success) throw invalidRequest(parsed.error, "");
+  const scope = principal.key.services ? [...principal.key.services].sort() : undefined;
   const current = new Map((await loadLearned(c.env)).map((p) => [p.id, p]));
-  const learned: LearnedPattern[] = parsed.data.patterns.map((p) => {
-    const l: LearnedPattern = {
-      id: p.id ?? derivePatternId(p.pattern),
-      pattern: p.pattern,
-      type: p.type,
-      severity: p.severity,
-    };
+  const forbidden = (path: string, message: string) =>
+    new ApiError("forbidden", 403, `${path}: ${message}`, [{ path, message }]);
+  const withinScope = (p: LearnedPattern | undefined) =>
+    !scope || p === undefined || p.services?.every((s) => scope.includes(s)) === true;
+  const learned: LearnedPattern[] = parsed.data.patterns.map((p, i) => {
+    let services: string[] | undefined;
+    if (scope) {
+      const outside = (p.services ?? []).find((s) => !scope.includes(s));
+      if (outside) throw forbidden(`patterns.${i}.services`, `this key may not learn for service "${outside}"`);
+      if (p.id !== undefined && !current.has(p.id))
+        throw forbidden(`patterns.${i}.id`, "a key limited to some services may only name ids it learned before");
+      services = p.services?.length ? [...new Set(p.services)].sort() : scope;
+    }
+    const id = p.id ?? derivePatternId(scope ? `${scope.join(",")}\n${p.pattern}` : p.pattern);
+    if (!withinScope(current.get(id)))
+      throw forbidden(`patterns.${i}.id`, "this learned pattern applies to services this key may not touch");
+    const l: LearnedPattern = { id, pattern: p.pattern, type: p.type, severity: p.severity };
     if (p.name) l.name = p.name;
     if (p.category) l.category = p.category;
+    if (services) l.services = services;
     return l;
   });
   for (const l of learned) current.set(l.id, l);
@@ -170,7 +188,11 @@ patternRoutes.post("/api/logs/patterns/learn", async (c) => {
   const client = DataServiceClient.fromEnv(c.get("config"), c.env);
   if (client) {
     const res = await client.forward("POST", "/api/logs/patterns/learn", {
-      patterns: parsed.data.patterns.map((p, i) => ({ ...p, id: learned[i].id })),
+      patterns: parsed.data.patterns.map((p, i) => ({
+        ...p,
+        id: learned[i].id,
+        ...(learned[i].services ? { services: learned[i].services } : {}),
+      })),
     });
     if (!res.ok)
       throw new ApiError(

@@ -914,8 +914,10 @@ export function defineDataServiceContract(getFetch: () => DataServiceFetch, apiK
           type: "info",
           severity: "medium",
           frequency: 3,
-          first_seen: T3 - 5000,
-          services: [G, G2].sort(),
+          // Filtered by service, a pattern shows only those services, and first/last seen in them
+          // (the learned row also names G2, so its all-time first_seen doesn't speak for G).
+          first_seen: T4 + 10 * MIN,
+          services: [G],
           trend: [
             { time: T4, count: 2 },
             { time: T4 + HOUR, count: 1 },

@@ -2,7 +2,8 @@
 // rate at the threshold doesn't flap, retries until the webhook takes it, and access control.
 import { describe, expect, it, beforeEach } from "vitest";
 import { call, getJson, ingest, KEYS, uniqueService } from "../workers/helpers.js";
-import { fake } from "./setup.js";
+import { http, HttpResponse } from "msw";
+import { fake, server } from "./setup.js";
 
 const logs = (service: string, level: string, n: number) =>
   Array.from({ length: n }, (_, i) => ({ level, message: `${level} ${i}`, service }));
@@ -106,5 +107,105 @@ describe("stored checks", () => {
     expect((await call(`/api/checks/${check.id}`, { method: "DELETE", key: KEYS.read })).status).toBe(403);
     expect((await call(`/api/checks/${check.id}`, { method: "DELETE", key: KEYS.admin })).status).toBe(200);
     expect((await getJson(`/api/checks/${check.id}`)).status).toBe(404);
+  });
+});
+
+describe("webhook safety (issue 16, item 7)", () => {
+  it("refuses loopback, private, link-local, numeric-IP and local-name webhook URLs", async () => {
+    const service = uniqueService("check-ssrf");
+    const refused = [
+      "http://127.0.0.1/hook",
+      "http://2130706433/hook", // 127.0.0.1 spelt as one number
+      "http://0x7f.1/hook",
+      "http://10.0.0.5/hook",
+      "http://192.168.1.1/hook",
+      "http://169.254.169.254/latest/meta-data",
+      "http://[::1]/hook",
+      "http://[fe80::1]/hook",
+      "http://localhost:8787/api/admin/flush",
+      "http://api.localhost/hook",
+      "http://metadata/computeMetadata",
+      "http://db.internal/hook",
+      "http://printer.local./hook",
+    ];
+    for (const webhook_url of refused) {
+      const res = await call("/api/checks", { method: "POST", key: KEYS.admin, json: { service, webhook_url } });
+      expect(res.status, webhook_url).toBe(400);
+      const body = (await res.json()) as { error: { code: string; details: { path: string }[] } };
+      expect(body.error.code).toBe("invalid_request");
+      expect(body.error.details.map((d) => d.path)).toEqual(["webhook_url"]);
+    }
+    expect(
+      (await getJson<{ checks: { service: string }[] }>("/api/checks")).body.checks.map((c) => c.service),
+    ).not.toContain(service);
+  });
+
+  it("masks webhook URLs for read keys; admin keys see them whole", async () => {
+    const service = uniqueService("check-mask");
+    const check = await createCheck(service, { webhook_url: "http://hooks.test/alert?token=s3cret" });
+    const asRead = await getJson<{ webhook_url: string }>(`/api/checks/${check.id}`, KEYS.read);
+    expect(asRead.body.webhook_url).toBe("http://hooks.test/***");
+    const listed = await getJson<{ checks: { id: string; webhook_url: string }[] }>("/api/checks", KEYS.read);
+    const mine = listed.body.checks.find((c) => c.id === check.id)!;
+    expect(mine.webhook_url).toBe("http://hooks.test/***");
+    expect(JSON.stringify(listed.body)).not.toContain("s3cret");
+    const asAdmin = await getJson<{ webhook_url: string }>(`/api/checks/${check.id}`, KEYS.admin);
+    expect(asAdmin.body.webhook_url).toBe("http://hooks.test/alert?token=s3cret");
+  });
+
+  it("does not follow a redirect: a 3xx is a failed attempt and the redirect target is never called", async () => {
+    const service = uniqueService("check-redirect");
+    let redirects = 0;
+    server.use(
+      http.post("http://hooks.test/moved", () => {
+        redirects++;
+        return new HttpResponse(null, { status: 307, headers: { location: "http://hooks.test/alert" } });
+      }),
+    );
+    await createCheck(service, { webhook_url: "http://hooks.test/moved" });
+    await ingest(logs(service, "error", 5));
+    await until(() => redirects >= 2, 10_000); // the first attempt and its retry (backoff 1 s)
+    expect(redirects).toBeGreaterThanOrEqual(2);
+    expect(fake.hookAttempts).toBe(0); // the Location was never followed
+  });
+
+  it("calls every due webhook in parallel: hanging hooks don't queue behind each other", async () => {
+    const service = uniqueService("check-parallel");
+    let arrived = 0;
+    server.use(
+      http.post("http://hooks.test/hang", async () => {
+        arrived++;
+        await new Promise((r) => setTimeout(r, 3_000));
+        return new HttpResponse(null, { status: 204 });
+      }),
+    );
+    for (let i = 0; i < 5; i++)
+      await createCheck(service, { name: `hang ${i}`, webhook_url: "http://hooks.test/hang" });
+    await ingest(logs(service, "error", 5));
+    // Sequentially, the second call would start only when the first ended (3 s later).
+    await until(() => arrived >= 5, 2_500);
+    expect(arrived).toBe(5);
+  });
+
+  it("delivers a transition once when an admin flush races the alarm's delivery", async () => {
+    const service = uniqueService("check-race");
+    let arrived = 0;
+    const ids: string[] = [];
+    server.use(
+      http.post("http://hooks.test/slow", async ({ request }) => {
+        arrived++;
+        ids.push(((await request.json()) as { id: string }).id);
+        await new Promise((r) => setTimeout(r, 500));
+        return new HttpResponse(null, { status: 204 });
+      }),
+    );
+    await createCheck(service, { webhook_url: "http://hooks.test/slow" });
+    await ingest(logs(service, "error", 5));
+    await until(() => arrived >= 1); // the alarm's delivery is in flight
+    const flush = await call(`/api/admin/flush?service=${service}`, { method: "POST", key: KEYS.admin });
+    expect(flush.status).toBe(200);
+    await new Promise((r) => setTimeout(r, 800)); // the first delivery has answered by now
+    expect(arrived).toBe(1);
+    expect(ids).toHaveLength(1);
   });
 });
