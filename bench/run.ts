@@ -277,12 +277,7 @@ async function main(): Promise<void> {
         [
           "/__bench/do-store",
           "diag_do_product_statements",
-          "parse + RPC + the product's statements only (log-store.ts: existingIds + insertLog per row, 6 secondary indexes)",
-        ],
-        [
-          "/__bench/do-store-lean",
-          "diag_do_product_statements_without_secondary_indexes",
-          "as do-store, the product's table without its 6 secondary indexes",
+          "parse + RPC + the product's storage only (segment-store.ts: id lookups + one segment row per batch)",
         ],
       ];
       for (const [path, name, what] of diags) {
