@@ -182,7 +182,7 @@ export function legacySegments(
       `SELECT min(seq) AS first, max(seq) AS last, count(*) AS n, min(ts) AS min_ts, max(ts) AS max_ts,
          min(received_at) AS min_received, max(received_at) AS max_received,
          sum(level = 'error') AS e, sum(level = 'warn') AS w, sum(level = 'info') AS i, sum(level = 'debug') AS d
-       FROM logs GROUP BY (seq - 1) / ? ORDER BY first`,
+       FROM logs GROUP BY (seq - 1) / CAST(? AS INTEGER) ORDER BY first`,
       rows,
     )
     .toArray();

@@ -77,6 +77,7 @@ const compare = (a: StoredLogEntry, b: StoredLogEntry, desc: boolean): number =>
  * One page. `textBudget` bounds the entries a `q` search examines (segments skipped by the raw
  * text prefilter count too: their text was read); when it runs out the page holds only entries
  * strictly before the next unvisited segment's edge, and `scannedThrough` says where to go on.
+ * Each page either advances past `search.after` or is complete, so paging always terminates.
  */
 export function searchSegments<S extends SegmentView>(
   segments: readonly S[],
@@ -108,11 +109,18 @@ export function searchSegments<S extends SegmentView>(
       if (desc ? s.maxTs < worst.timestamp : s.minTs > worst.timestamp) break;
     }
     if (f.q !== undefined && examined >= textBudget) {
-      // Everything strictly beyond this segment's edge was examined; keep only that part.
+      // Everything strictly beyond this segment's edge was examined; keep only that part. When
+      // segments overlap so much that the edge doesn't move past the page's start (a backfill
+      // spread over one time range), the budget is dropped for this page: a cursor that doesn't
+      // advance would repeat forever.
       const edge = desc ? s.maxTs : s.minTs;
-      page = page.filter((e) => (desc ? e.timestamp > edge : e.timestamp < edge));
-      if (page.length >= search.limit) return { logs: page.slice(0, search.limit) };
-      return { logs: page, scannedThrough: { ts: edge, seq: desc ? Number.MAX_SAFE_INTEGER : 0 } };
+      const advances = !after || (desc ? edge < after.ts : edge > after.ts);
+      if (advances) {
+        page = page.filter((e) => (desc ? e.timestamp > edge : e.timestamp < edge));
+        if (page.length >= search.limit) return { logs: page.slice(0, search.limit) };
+        return { logs: page, scannedThrough: { ts: edge, seq: desc ? Number.MAX_SAFE_INTEGER : 0 } };
+      }
+      textBudget = Number.POSITIVE_INFINITY;
     }
     examined += s.count;
     const entries = load(s);
