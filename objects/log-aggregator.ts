@@ -6,14 +6,13 @@
 import { DurableObject } from "cloudflare:workers";
 import { addCounts, type LevelCounts } from "../src/core/rolling-counters.js";
 import { shardCount, shardNames } from "../src/core/sharding.js";
-import { DAY_MS, MINUTE_MS } from "../src/core/duration.js";
+import { MINUTE_MS } from "../src/core/duration.js";
 import type { Env } from "../src/env.js";
 import { LEVELS, type Level, type NormalisedLogEntry, type StoredLogEntry } from "../src/schema/log-entry.js";
 import type { AggregatorSearch } from "../src/schema/query.js";
 import { loadConfig, type Config } from "../src/config.js";
 import { TokenBucket } from "../src/core/token-bucket.js";
 import { backoffDelay } from "../src/core/backoff.js";
-import { DataServiceClient } from "../src/data-service-client.js";
 import { TEXT_SCAN_BUDGET } from "../src/core/segment-search.js";
 import {
   FlushPipeline,
@@ -37,85 +36,29 @@ import { REGISTRY_NAME } from "./service-registry.js";
 import { errorBody } from "../src/errors.js";
 import { encodeTailCursor, TailSubscription } from "../src/schema/tail.js";
 import { REPLAY_MAX, TAIL_TAG, type TailAttachment, TailSockets } from "./tail-sockets.js";
+import { meteredSql } from "./metered-sql.js";
+import { pushPatterns, trimHot } from "./maintenance.js";
+import type {
+  AggregatorHealth,
+  AggregatorMetrics,
+  IngestedEntry,
+  IngestOutcome,
+  RejectedCounts,
+  SearchPage,
+  ServiceSnapshot,
+} from "./aggregator-types.js";
 
 export type { StatsSnapshot } from "./live-counters.js";
 
-export interface IngestedEntry {
-  id: string;
-  seq: number;
-  /** true when the id was already stored: the first entry stays (idempotent retry). */
-  duplicate: boolean;
-}
-
-export interface IngestOutcome {
-  entries: IngestedEntry[];
-  /** set when the service's rate limit refused the whole batch: nothing was stored */
-  rateLimited?: { retryAfterMs: number };
-}
-
-export interface SearchPage {
-  logs: StoredLogEntry[];
-  /** newest timestamp among rows trimmed from this aggregator (0 = none): older rows may live only in the data service */
-  trimmedThroughTs: number;
-  /** a text search stopped at its scan budget here: rows beyond were not examined */
-  scannedThrough?: { ts: number; seq: number };
-}
-
-/** What the aggregator reports to /health, /metrics and the admin API. */
-export interface AggregatorHealth {
-  pending: number;
-  dead_letters: number;
-  failures: number;
-  last_error: string | null;
-  next_retry_at: number;
-  flushed_total: number;
-  flush_failed_total: number;
-}
-
-/** KV snapshot: live numbers for dashboards and global reads, at most one write per SNAPSHOT_INTERVAL_MS. */
-export interface ServiceSnapshot {
-  service: string;
-  domain: string;
-  updated_at: number;
-  windows: StatsSnapshot["windows"];
-  series: StatsSnapshot["series"];
-  recent_errors: StoredLogEntry[];
-  /** the 10 most frequent patterns of the last hour, with per-minute trends */
-  top_patterns: Pattern[];
-  pending: number;
-  dead_letters: number;
-}
-
-/** Entries the Worker rejected for this service, by the level they claimed ("unknown" if none). */
-export interface RejectedCounts {
-  error: number;
-  warn: number;
-  info: number;
-  debug: number;
-  unknown: number;
-}
-
-/** Monotonic counters for GET /metrics. */
-export interface AggregatorMetrics {
-  service: string;
-  domain: string;
-  received: { error: number; warn: number; info: number; debug: number };
-  rejected: RejectedCounts;
-  duplicates: number;
-  rate_limited: number;
-  flushed_total: number;
-  flush_failed_total: number;
-  dead_lettered_total: number;
-  pending: number;
-  dead_letters: number;
-  tail_subscribers: number;
-  tail_dropped_total: number;
-  patterns: number;
-  patterns_evicted_total: number;
-  /** SQLite rows written by this instance since it started (cursor.rowsWritten of every statement) */
-  rows_written_total?: number;
-  segments?: number;
-}
+export type {
+  AggregatorHealth,
+  AggregatorMetrics,
+  IngestedEntry,
+  IngestOutcome,
+  RejectedCounts,
+  SearchPage,
+  ServiceSnapshot,
+} from "./aggregator-types.js";
 
 /** Least time between two flushes triggered early by a full backlog. */
 export const EARLY_FLUSH_GAP_MS = 1_000;
@@ -127,20 +70,6 @@ export const snapshotKey = (domain: string, service: string) => `snapshot/${doma
 
 const REGISTRY_TOUCH_MS = 60_000;
 
-/** Wraps SqlStorage so every statement's rowsWritten (the billed figure) is counted. */
-function meteredSql(sql: SqlStorage, meter: { rowsWritten: number }): SqlStorage {
-  return new Proxy(sql, {
-    get(target, prop) {
-      if (prop !== "exec") return Reflect.get(target, prop, target);
-      return (query: string, ...bindings: unknown[]) => {
-        const cursor = target.exec(query, ...bindings);
-        meter.rowsWritten += cursor.rowsWritten;
-        return cursor;
-      };
-    },
-  });
-}
-
 export class LogAggregator extends DurableObject<Env> {
   readonly #meter = { rowsWritten: 0 };
   readonly #sql: SqlStorage;
@@ -151,6 +80,8 @@ export class LogAggregator extends DurableObject<Env> {
   /** last KV snapshot: seq it covered and when (meta, so a fresh instance knows it) */
   #snapshot = { seq: 0, at: 0 };
   #snapshotTriedAt = 0;
+  /** last trim (meta "trimmed_at"), read once at start */
+  #trimmedAt = 0;
   #lastPatternPushAt = 0;
   #patternsPushedSeq = 0;
   readonly #store: SegmentStore;
@@ -187,6 +118,7 @@ export class LogAggregator extends DurableObject<Env> {
       this.#domain = store.getMeta(sql, "domain") ?? "";
       this.#flush = loadFlushState(sql);
       this.#snapshot = JSON.parse(store.getMeta(sql, "snapshot") ?? '{"seq":0,"at":0}');
+      this.#trimmedAt = Number(store.getMeta(sql, "trimmed_at") ?? 0);
       this.#store.setCacheBytes(this.#config.segmentCacheBytes);
       this.#store.load();
       this.#counters.rebuild(Date.now());
@@ -496,10 +428,11 @@ export class LogAggregator extends DurableObject<Env> {
       {
         name: "trim",
         dueAt: () =>
-          this.#flush.persistedSeq > 0 && this.#store.segmentCount > 0
-            ? Number(store.getMeta(this.#sql, "trimmed_at") ?? 0) + TRIM_INTERVAL_MS
-            : null,
-        run: async (now) => this.#trim(now),
+          this.#flush.persistedSeq > 0 && this.#store.segmentCount > 0 ? this.#trimmedAt + TRIM_INTERVAL_MS : null,
+        run: async (now) => {
+          trimHot(this.#sql, this.#store, this.#flush.persistedSeq, this.#config, now);
+          this.#trimmedAt = now;
+        },
       },
     ];
   }
@@ -656,41 +589,11 @@ export class LogAggregator extends DurableObject<Env> {
     return { replayed: letters.length };
   }
 
-  /** Upserts mined patterns with cumulative counts (the data service keeps the max: retries are harmless). */
   async #pushPatterns(config: Config, now: number): Promise<void> {
     this.#lastPatternPushAt = now;
     const seq = this.#store.maxSeq();
     if (seq === this.#patternsPushedSeq) return;
-    const patterns = this.#patterns.list(
-      this.#service,
-      { start: 0, end: Number.MAX_SAFE_INTEGER, bucketMs: DAY_MS, minFrequency: 1, limit: 1000, withTrend: false },
-      now,
-    );
-    if (patterns.length === 0) return;
-    const client = DataServiceClient.fromEnv(config, this.env);
-    try {
-      const res = await client!.forward("POST", "/api/logs/patterns/learn", {
-        patterns: patterns.map(
-          ({ id, pattern, name, type, severity, category, frequency, first_seen, last_seen, services }) => ({
-            id,
-            pattern,
-            name,
-            type,
-            severity,
-            category,
-            frequency,
-            first_seen,
-            last_seen,
-            services,
-          }),
-        ),
-      });
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      this.#patternsPushedSeq = seq;
-    } catch (err) {
-      // Patterns are derived data: the next run sends them again.
-      console.error("pattern push failed", err instanceof Error ? err.message : String(err));
-    }
+    if (await pushPatterns(this.#patterns, this.#service, config, this.env, now)) this.#patternsPushedSeq = seq;
   }
 
   async #writeSnapshot(now: number): Promise<void> {
@@ -723,29 +626,6 @@ export class LogAggregator extends DurableObject<Env> {
     } catch (err) {
       // A snapshot is derived data: log, try again after the interval.
       console.error("snapshot write failed", err instanceof Error ? err.message : String(err));
-    }
-  }
-
-  #trim(now: number): void {
-    const sql = this.#sql;
-    const config = this.#config;
-    store.setMeta(sql, "trimmed_at", String(now));
-    const { deleted, maxTs, removed } = this.#store.trim(
-      this.#flush.persistedSeq,
-      now - config.hotRetentionMs,
-      config.hotMaxRows,
-    );
-    if (deleted > 0) {
-      const prev = Number(store.getMeta(sql, "trimmed_through_ts") ?? 0);
-      store.setMeta(sql, "trimmed_through_ts", String(Math.max(prev, maxTs)));
-      // KV-only phase: get-by-id finds a trimmed entry through its chunk.
-      if (!config.persistenceEnabled) store.archiveIds(sql, removed.flat());
-    }
-    sql.exec("DELETE FROM counter_minutes WHERE minute <= ?", Math.floor((now - DAY_MS) / MINUTE_MS));
-    const expired = sql.exec<{ key: string }>("SELECT key FROM kv_chunks WHERE expires_at <= ?", now).toArray();
-    for (const { key } of expired) {
-      sql.exec("DELETE FROM archived_ids WHERE chunk = ?", key);
-      sql.exec("DELETE FROM kv_chunks WHERE key = ?", key);
     }
   }
 

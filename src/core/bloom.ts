@@ -5,22 +5,21 @@
 export const BITS_PER_KEY = 10;
 export const HASHES = 7;
 
-/** Two independent 32-bit hashes of a string (FNV-1a and a multiplicative variant). */
+/**
+ * Two 32-bit hashes of a string for double hashing: FNV-1a over the UTF-16 units, then two
+ * different avalanche finalisers (one pass over the key: this runs for every key of every log).
+ */
 export function hashPair(key: string): [number, number] {
-  let h1 = 0x811c9dc5;
-  let h2 = 0x9747b28c;
-  for (let i = 0; i < key.length; i++) {
-    const c = key.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 0x01000193);
-    h2 = Math.imul(h2 ^ c, 0x5bd1e995);
-    h2 ^= h2 >>> 15;
-  }
-  // final avalanche, so keys differing in the last character spread over all bits
-  h1 ^= h1 >>> 16;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  let h1 = h ^ (h >>> 16);
   h1 = Math.imul(h1, 0x85ebca6b);
   h1 ^= h1 >>> 13;
-  h2 ^= h2 >>> 16;
-  h2 = Math.imul(h2, 0xc2b2ae35);
+  h1 = Math.imul(h1, 0xc2b2ae35);
+  h1 ^= h1 >>> 16;
+  let h2 = Math.imul(h ^ 0x9747b28c, 0x5bd1e995);
+  h2 ^= h2 >>> 15;
+  h2 = Math.imul(h2, 0x27d4eb2d);
   h2 ^= h2 >>> 16;
   return [h1 >>> 0, (h2 | 1) >>> 0];
 }

@@ -2,9 +2,11 @@
 // limit). This module turns stored entries into a segment's columns and back. Pure: no Workers
 // APIs, so it is unit-tested in Node and shared by the aggregator's store and the bench.
 //
-// Body: a JSON array of the entries in seq order, each entry stored generically (every field it
-// has, whatever the schema adds) except the three the row implies: service and domain (one per
-// aggregator) and seq (first_seq + position, or the `seqs` list once entries were removed).
+// Body: a JSON array of the entries in seq order, each stored generically (every field it has,
+// whatever the schema adds), serialised with one JSON.stringify per batch: service, domain and
+// seq stay in it (about 45 bytes a log) because stripping them costs more CPU on the hot path
+// than the bytes cost. A single entry larger than the bound still gets its own segment (entries
+// are capped far below: 32 KB message, 16 KB metadata, 64 KB stack).
 // Header: seq range, time ranges, per-level counts, the pattern ids present, per-second counts
 // (for counter rebuilds), a bloom filter over the exact-match keys and the 32-bit id hashes.
 import { LEVELS, type Level, type StoredLogEntry } from "../schema/log-entry.js";
@@ -64,28 +66,15 @@ export interface EncodedSegment {
 
 /** Splits entries (seq order, seq set) into segments of at most maxChars of body each. */
 export function encodeSegments(entries: StoredLogEntry[], maxChars = SEGMENT_BODY_MAX_CHARS): EncodedSegment[] {
-  const out: EncodedSegment[] = [];
-  let part: StoredLogEntry[] = [];
-  let json: string[] = [];
-  let chars = 0;
-  for (const e of entries) {
-    const { service: _service, domain: _domain, seq: _seq, ...rest } = e;
-    const s = JSON.stringify(rest);
-    if (part.length > 0 && chars + s.length + 1 > maxChars) {
-      out.push(encodeOne(part, json));
-      part = [];
-      json = [];
-      chars = 0;
-    }
-    part.push(e);
-    json.push(s);
-    chars += s.length + 1;
-  }
-  if (part.length > 0) out.push(encodeOne(part, json));
-  return out;
+  if (entries.length === 0) return [];
+  // One JSON.stringify of the whole batch (the hot path: ~0.5 µs per log), halved until it fits.
+  const body = JSON.stringify(entries);
+  if (body.length <= maxChars || entries.length === 1) return [encodeOne(entries, body)];
+  const mid = entries.length >> 1;
+  return [...encodeSegments(entries.slice(0, mid), maxChars), ...encodeSegments(entries.slice(mid), maxChars)];
 }
 
-function encodeOne(entries: StoredLogEntry[], json: string[]): EncodedSegment {
+function encodeOne(entries: StoredLogEntry[], body: string): EncodedSegment {
   const levels: [number, number, number, number] = [0, 0, 0, 0];
   const patterns = new Set<string>();
   const seconds = new Map<number, number>();
@@ -131,11 +120,11 @@ function encodeOne(entries: StoredLogEntry[], json: string[]): EncodedSegment {
     },
     bloom: buildBloom(keys),
     ids,
-    body: `[${json.join(",")}]`,
+    body,
   };
 }
 
-/** The entries of a segment body, with service, domain and seq restored. */
+/** The entries of a segment body (service and domain set to the aggregator's, seq checked). */
 export function decodeSegment(
   body: string,
   first: number,
