@@ -12,6 +12,8 @@ export interface SearchLoad {
   errors: number;
   requestIds: string[];
   userIds: string[];
+  /** client-chosen ids of 1 in 500 entries, for get-by-id */
+  ids: string[];
   t0: number;
   t1: number;
 }
@@ -30,11 +32,13 @@ export async function loadSearchData(
   const t0 = now - SPAN_MS;
   const requestIds: string[] = [];
   const userIds: string[] = [];
+  const ids: string[] = [];
   const bodies: Buffer[] = [];
   for (let done = 0; done < total; done += batch) {
     const logs: BenchEntry[] = [];
     for (let j = 0; j < batch && done + j < total; j++) {
-      const e = makeEntry(r, service, { timestamp: t0 + r.int(SPAN_MS) });
+      const e: BenchEntry & { id?: string } = makeEntry(r, service, { timestamp: t0 + r.int(SPAN_MS) });
+      if (r.int(500) === 0) ids.push((e.id = `bench-id-${done + j}`));
       if (r.int(500) === 0) requestIds.push(e.request_id!);
       if (r.int(500) === 0) userIds.push(e.user_id!);
       logs.push(e);
@@ -57,7 +61,7 @@ export async function loadSearchData(
     }),
   );
   const seconds = (performance.now() - start) / 1000;
-  return { logs: loaded, seconds, logsPerSec: loaded / seconds, errors, requestIds, userIds, t0, t1: now };
+  return { logs: loaded, seconds, logsPerSec: loaded / seconds, errors, requestIds, userIds, ids, t0, t1: now };
 }
 
 export interface SearchResult {
@@ -156,4 +160,23 @@ export async function runSearches(client: Client, service: string, data: SearchL
     firstError,
     byKind,
   };
+}
+
+/** GET /api/logs/:id for `n` known ids, one at a time: p50/p99 in ms and how many were found. */
+export async function runGetById(
+  client: Client,
+  ids: string[],
+  n: number,
+): Promise<{ p50: number; p99: number; found: number; n: number }> {
+  const headers = { authorization: `Bearer ${READ_KEY}` };
+  const lat: number[] = [];
+  let found = 0;
+  for (let i = 0; i < n && ids.length > 0; i++) {
+    const t0 = performance.now();
+    const res = await client.send("GET", `/api/logs/${encodeURIComponent(ids[(i * 7919) % ids.length])}`, headers);
+    lat.push(performance.now() - t0);
+    if (res.status === 200) found++;
+  }
+  lat.sort((a, b) => a - b);
+  return { p50: percentile(lat, 50), p99: percentile(lat, 99), found, n: lat.length };
 }

@@ -23,6 +23,8 @@ export interface BenchServer {
   persistDir: string;
   workerdPids: () => number[];
   rssMb: () => number | null;
+  /** Restarts workerd with the same options and persisted state (memory gone); the new URL. */
+  restart: () => Promise<string>;
   dispose: () => Promise<void>;
 }
 
@@ -77,7 +79,7 @@ export async function startServer(
 ): Promise<BenchServer> {
   const persist = mkdtempSync(join(tmpdir(), "edge-logger-bench-state-"));
   const onDisk = opts.persist ?? true;
-  const mf = new Miniflare({
+  const options: ConstructorParameters<typeof Miniflare>[0] = {
     host: "127.0.0.1",
     port: 0,
     ...(opts.inspectorPort !== undefined ? { inspectorPort: opts.inspectorPort } : {}),
@@ -128,7 +130,8 @@ export async function startServer(
         durableObjects: { BENCH_DO: { className: "BenchObject", useSQLite: true } },
       },
     ],
-  });
+  };
+  const mf = new Miniflare(options);
   const url = (await mf.ready).toString().replace(/\/$/, "");
   const workerdPids = () => workerdChildren(process.pid);
   return {
@@ -140,6 +143,10 @@ export async function startServer(
       const pids = workerdPids();
       if (pids.length === 0) return null;
       return pids.reduce((s, p) => s + (rssOf(p) ?? 0), 0);
+    },
+    async restart() {
+      await mf.setOptions(options);
+      return (await mf.ready).toString().replace(/\/$/, "");
     },
     async dispose() {
       try {

@@ -72,6 +72,9 @@ export class FlushPipeline {
     private readonly sql: SqlStorage,
     private readonly env: Env,
     private readonly identity: { service: string; domain: string },
+    /** the outbox: entries after a seq, in seq order (the segment store) */
+    private readonly pending: (afterSeq: number, limit: number) => StoredLogEntry[],
+    private readonly alive: () => Promise<unknown> = async () => {},
   ) {}
 
   /**
@@ -84,20 +87,21 @@ export class FlushPipeline {
     let error: string | undefined;
     for (let batch = 0; batch < MAX_BATCHES_PER_RUN; batch++) {
       const size = config.persistenceEnabled ? config.bulkInsertSize : KV_CHUNK_ROWS;
-      const rows = store.pendingRows(this.sql, state.persistedSeq, size);
-      if (rows.length === 0) break;
-      const entries = rows.map((r) => store.rowToEntry(r, this.identity.service, this.identity.domain));
+      // Entries may come from memory (the segment cache): this storage call makes an object that
+      // was reset meanwhile stop here (it throws) instead of sending on from a dead instance.
+      if (batch > 0) await this.alive();
+      const entries = this.pending(state.persistedSeq, size);
+      if (entries.length === 0) break;
       const step = config.persistenceEnabled
         ? await this.#toDataService(config, entries, now, state)
         : await this.#toKv(config, entries, now);
       flushed += step.done;
       state.persistedSeq = step.done > 0 ? entries[step.done - 1].seq! : state.persistedSeq;
-      saveFlushState(this.sql, state); // progress survives a crash in the next batch
       if (step.error) {
         error = step.error;
         break;
       }
-      if (rows.length < size) break;
+      if (entries.length < size) break;
     }
     state.flushedTotal += flushed;
     if (error) {
@@ -113,6 +117,8 @@ export class FlushPipeline {
       state.lastFlushAt = now;
       state.lastError = null;
     }
+    // Saved once per run, not per batch (one row instead of up to MAX_BATCHES_PER_RUN): a crash
+    // mid-run resends that run's delivered batches, which the data service dedupes by id.
     saveFlushState(this.sql, state);
     return flushed;
   }

@@ -1,18 +1,19 @@
-// LogAggregator: the Durable Object for one domain/service. Storage (SQLite) holds the truth;
-// counters are an in-memory cache rebuilt exactly from storage after eviction or restart.
-// Wiring only: SQL lives in log-store.ts, arithmetic in src/core.
+// LogAggregator: the Durable Object for one domain/service (or one shard of it). A facade of RPC
+// methods and platform hooks; the work lives in its modules: segment-store.ts (the log store:
+// one SQLite row per ingested batch), live-counters.ts, scheduler.ts (the alarm's tasks, each due
+// from durable state), flush-pipeline.ts, kv-archive.ts, pattern-engine.ts, check-runner.ts and
+// tail-sockets.ts. Storage holds the truth; memory is a cache rebuilt exactly after eviction.
 import { DurableObject } from "cloudflare:workers";
-import { evaluateErrorRate, type ErrorRate } from "../src/core/error-rate.js";
-import { addCounts, type LevelCounts, RollingCounters, type SeriesPoint } from "../src/core/rolling-counters.js";
+import { addCounts, type LevelCounts } from "../src/core/rolling-counters.js";
 import { shardCount, shardNames } from "../src/core/sharding.js";
-import { MINUTE_MS, SECOND_MS, DAY_MS } from "../src/core/duration.js";
+import { MINUTE_MS } from "../src/core/duration.js";
 import type { Env } from "../src/env.js";
-import type { Level, NormalisedLogEntry, StoredLogEntry } from "../src/schema/log-entry.js";
+import { LEVELS, type Level, type NormalisedLogEntry, type StoredLogEntry } from "../src/schema/log-entry.js";
 import type { AggregatorSearch } from "../src/schema/query.js";
 import { loadConfig, type Config } from "../src/config.js";
 import { TokenBucket } from "../src/core/token-bucket.js";
 import { backoffDelay } from "../src/core/backoff.js";
-import { DataServiceClient } from "../src/data-service-client.js";
+import { TEXT_SCAN_BUDGET } from "../src/core/segment-search.js";
 import {
   FlushPipeline,
   KV_CHUNK_ROWS,
@@ -22,6 +23,9 @@ import {
   saveFlushState,
 } from "./flush-pipeline.js";
 import * as store from "./log-store.js";
+import { SegmentStore } from "./segment-store.js";
+import { LiveCounters, type StatsSnapshot } from "./live-counters.js";
+import { type ScheduledTask, Scheduler } from "./scheduler.js";
 import { searchKvChunks } from "./kv-archive.js";
 import { CHECK_INTERVAL_MS, CheckRunner } from "./check-runner.js";
 import { type Check, MAX_CHECKS_PER_SERVICE } from "../src/schema/checks.js";
@@ -30,128 +34,75 @@ import { LEARNED_KEY, type LearnedPattern } from "../src/core/learned-patterns.j
 import type { Pattern } from "../src/schema/pattern.js";
 import { REGISTRY_NAME } from "./service-registry.js";
 import { recentRejections, recordRejections, rejectionCounts, type RejectionReport } from "./rejections.js";
-import type { RejectionCounts, RejectionRecord } from "../src/core/rejections.js";
+import type { RejectionRecord } from "../src/core/rejections.js";
 import { errorBody } from "../src/errors.js";
 import { encodeTailCursor, TailSubscription } from "../src/schema/tail.js";
 import { REPLAY_MAX, TAIL_TAG, type TailAttachment, TailSockets } from "./tail-sockets.js";
 import { HUB_NAME } from "./tail-hub.js";
 import { TailPublisher } from "./tail-publisher.js";
 import { parseBytesPerSecond } from "../src/core/tail-flow.js";
+import { meteredSql } from "./metered-sql.js";
+import { pushPatterns, trimHot } from "./maintenance.js";
+import type {
+  AggregatorHealth,
+  AggregatorMetrics,
+  IngestedEntry,
+  IngestOutcome,
+  RejectedCounts,
+  SearchPage,
+  ServiceSnapshot,
+} from "./aggregator-types.js";
 
-export interface IngestedEntry {
-  id: string;
-  seq: number;
-  /** true when the id was already stored: the first entry stays (idempotent retry). */
-  duplicate: boolean;
-}
+export type { StatsSnapshot } from "./live-counters.js";
 
-export interface IngestOutcome {
-  entries: IngestedEntry[];
-  /** set when the service's rate limit refused the whole batch: nothing was stored */
-  rateLimited?: { retryAfterMs: number };
-}
+export type {
+  AggregatorHealth,
+  AggregatorMetrics,
+  IngestedEntry,
+  IngestOutcome,
+  RejectedCounts,
+  SearchPage,
+  ServiceSnapshot,
+} from "./aggregator-types.js";
 
-export interface SearchPage {
-  logs: StoredLogEntry[];
-  /** newest timestamp among rows trimmed from this aggregator (0 = none): older rows may live only in the data service */
-  trimmedThroughTs: number;
-  /** a text search stopped at its scan budget here: rows beyond were not examined */
-  scannedThrough?: { ts: number; seq: number };
-}
-
-/** What the aggregator reports to /health, /metrics and the admin API. */
-export interface AggregatorHealth {
-  pending: number;
-  dead_letters: number;
-  failures: number;
-  last_error: string | null;
-  next_retry_at: number;
-  flushed_total: number;
-  flush_failed_total: number;
-  rejected: RejectionCounts;
-}
-
-/** KV snapshot: live numbers for dashboards and global reads, at most one write per second. */
-export interface ServiceSnapshot {
-  service: string;
-  domain: string;
-  updated_at: number;
-  windows: StatsSnapshot["windows"];
-  series: SeriesPoint[];
-  recent_errors: StoredLogEntry[];
-  /** the 10 most frequent patterns of the last hour, with per-minute trends */
-  top_patterns: Pattern[];
-  pending: number;
-  dead_letters: number;
-}
-
-/** Entries the Worker rejected for this service, by the level they claimed ("unknown" if none). */
-export interface RejectedCounts {
-  error: number;
-  warn: number;
-  info: number;
-  debug: number;
-  unknown: number;
-}
-
-/** Monotonic counters for GET /metrics. */
-export interface AggregatorMetrics {
-  service: string;
-  domain: string;
-  received: { error: number; warn: number; info: number; debug: number };
-  rejected: RejectedCounts;
-  rejected_by_reason?: RejectionCounts;
-  duplicates: number;
-  rate_limited: number;
-  flushed_total: number;
-  flush_failed_total: number;
-  dead_lettered_total: number;
-  pending: number;
-  dead_letters: number;
-  tail_subscribers: number;
-  tail_dropped_total: number;
-  patterns: number;
-  patterns_evicted_total: number;
-}
-
-export const SNAPSHOT_INTERVAL_MS = 5_000;
 /** Least time between two flushes triggered early by a full backlog. */
 export const EARLY_FLUSH_GAP_MS = 1_000;
-/** How often the alarm trims hot rows when nothing else is due. */
+/** How often the alarm trims hot segments when nothing else is due. */
 export const TRIM_INTERVAL_MS = 10 * 60_000;
+/** Legacy (row-per-log) segments converted per alarm run: 20 × 1000 rows. */
+export const MIGRATE_SEGMENTS_PER_RUN = 20;
 export const snapshotKey = (domain: string, service: string) => `snapshot/${domain}/${service}`;
-
-export interface StatsSnapshot {
-  windows: { "1m": LevelCounts; "5m": LevelCounts; "15m": LevelCounts; "1h": LevelCounts; "24h": LevelCounts };
-  series: SeriesPoint[];
-  now: number;
-}
 
 const REGISTRY_TOUCH_MS = 60_000;
 
 export class LogAggregator extends DurableObject<Env> {
-  #counters = new RollingCounters();
+  readonly #meter = { rowsWritten: 0 };
+  readonly #sql: SqlStorage;
   #service = "";
   #domain = "";
   #lastRegistryTouch = 0;
   #flush!: FlushState;
-  #pending = 0; // rows with seq > persistedSeq, kept in memory to arm the alarm without a query
-  #pendingSince = 0; // when the oldest pending row arrived: it waits at most FLUSH_INTERVAL_MS
-  #dirtySince = 0; // first ingest since the last KV snapshot (0 = clean)
-  #lastSnapshotAt = 0;
-  #lastTrimAt = 0;
+  /** last KV snapshot: seq it covered and when (meta, so a fresh instance knows it) */
+  #snapshot = { seq: 0, at: 0 };
+  #snapshotTriedAt = 0;
+  /** last trim (meta "trimmed_at"), read once at start */
+  #trimmedAt = 0;
   #lastPatternPushAt = 0;
   #patternsPushedSeq = 0;
-  #alarmAt: number | null = null;
+  readonly #store: SegmentStore;
+  readonly #counters: LiveCounters;
   readonly #tails: TailSockets;
   readonly #publisher: TailPublisher; // tails through the hub (objects/tail-publisher.ts)
   readonly #patterns: PatternEngine;
+  readonly #scheduler: Scheduler;
   #checks!: CheckRunner;
   #lastIngestAt = 0;
   #bucket: TokenBucket | undefined; // per-service ingest limit (RATE_LIMIT_SERVICE_LOGS_PER_S)
+  #config!: Config;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.#sql = meteredSql(ctx.storage.sql, this.#meter);
     const maxQueue = Number(env.TAIL_QUEUE_MAX);
     // The tail cursor is keyed by aggregator name: a shard's seqs are its own.
     this.#tails = new TailSockets(
@@ -160,36 +111,39 @@ export class LogAggregator extends DurableObject<Env> {
       Number.isInteger(maxQueue) && maxQueue > 0 ? maxQueue : undefined,
       parseBytesPerSecond(env.TAIL_SUBSCRIBER_BYTES_PER_S),
     );
-    this.#patterns = new PatternEngine(ctx.storage.sql);
+    this.#patterns = new PatternEngine(this.#sql);
+    this.#store = new SegmentStore(this.#sql, () => ({ service: this.#service, domain: this.#domain }), 16_000_000);
+    this.#counters = new LiveCounters(this.#sql, this.#store);
     this.#publisher = new TailPublisher(
       () => env.TAIL_HUB.getByName(HUB_NAME),
       () => this.#name,
-      (after, limit) =>
-        store
-          .rowsAfterSeq(ctx.storage.sql, after, {}, limit)
-          .map((r) => store.rowToEntry(r, this.#service, this.#domain)),
+      (after, limit) => this.#store.entriesAfter(after, {}, limit),
     );
+    this.#scheduler = new Scheduler(ctx.storage, this.#tasks());
     // Answered by the runtime without waking a hibernated object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
     void ctx.blockConcurrencyWhile(async () => {
-      const sql = ctx.storage.sql;
+      const sql = this.#sql;
+      this.#config = await loadConfig(env);
       store.migrate(sql);
       this.#service = store.getMeta(sql, "service") ?? "";
       this.#domain = store.getMeta(sql, "domain") ?? "";
       this.#flush = loadFlushState(sql);
-      this.#pending = store.countAfter(sql, this.#flush.persistedSeq);
-      this.#rebuildCounters(Date.now());
-      this.#patterns.restore();
+      this.#snapshot = JSON.parse(store.getMeta(sql, "snapshot") ?? '{"seq":0,"at":0}');
+      this.#trimmedAt = Number(store.getMeta(sql, "trimmed_at") ?? 0);
+      this.#store.setCacheBytes(this.#config.segmentCacheBytes);
+      this.#store.load();
+      this.#counters.rebuild(Date.now());
+      this.#patterns.restore((seq) => this.#store.iterateAfter(seq));
       this.#checks = new CheckRunner(sql);
       if (this.#checks.count > 0) this.#lastIngestAt = Date.now(); // rates may still move: watch
       if (!this.#patterns.hasLearned) {
         const learned = await env.LOGS_KV.get<LearnedPattern[]>(LEARNED_KEY, "json").catch(() => null);
         if (learned) this.#patterns.setLearned(learned);
       }
-      // Re-arm from persisted rows: the SQLite rows survive a restart, an in-memory plan does not.
-      this.#alarmAt = await ctx.storage.getAlarm();
-      if (this.#pending > 0) this.#dirtySince = this.#pendingSince = Date.now();
-      await this.#armAlarm();
+      // Re-arm from durable state: the pending alarm survives eviction, memory does not.
+      await this.#scheduler.restore();
+      await this.#scheduler.arm(Date.now());
     });
   }
 
@@ -198,21 +152,18 @@ export class LogAggregator extends DurableObject<Env> {
     return this.ctx.id.name ?? `${this.#domain}/${this.#service}`;
   }
 
-  #config(): Promise<Config> {
-    return loadConfig(this.env);
-  }
-
   /** Stores entries (all of one domain/service). Resolves once they are in SQLite. */
   async ingest(
     entries: NormalisedLogEntry[],
     rejected?: RejectedCounts,
     rejections?: RejectionRecord[],
   ): Promise<IngestOutcome> {
-    const sql = this.ctx.storage.sql;
+    const sql = this.#sql;
     const now = Date.now();
+    const config = (this.#config = await loadConfig(this.env));
+    // Refusals are rare; each is one row in the bounded rejections ring (objects/rejections.ts).
     if (rejections) recordRejections(sql, rejections, now);
     if (entries.length > 0) {
-      const config = await this.#config();
       this.#bucket ??= new TokenBucket(
         config.serviceLogsPerSecond,
         Math.max(1000, 2 * config.serviceLogsPerSecond),
@@ -231,61 +182,46 @@ export class LogAggregator extends DurableObject<Env> {
       store.setMeta(sql, "service", first.service);
       store.setMeta(sql, "domain", first.domain);
     }
-    const minuteCounts = new Map<string, number>();
+    // Duplicates (stored before, or twice in this batch) are found before mining, so the miner
+    // sees each stored entry exactly once: a restart replays stored entries in seq order.
     const out: IngestedEntry[] = [];
     const fresh: StoredLogEntry[] = [];
-    // Duplicates are found before mining, so the miner sees each stored row exactly once (a
-    // restart replays stored rows; the live miner must have seen the same sequence).
-    const existing = store.existingIds(
-      sql,
-      entries.map((e) => e.id),
-    );
-    const accepted: { e: NormalisedLogEntry; patternId: string }[] = [];
+    const batchSeqs = new Map<string, number>();
+    let seq = this.#store.maxSeq();
     for (const e of entries) {
-      if (existing.has(e.id)) continue;
-      existing.add(e.id);
-      const entry = { ...e };
-      accepted.push({ e: entry, patternId: this.#patterns.assign(entry) });
-    }
-    const seqs = store.insertLogs(sql, accepted);
-    if (seqs.length > 0) this.#patterns.advance(seqs[seqs.length - 1]);
-    const seqById = new Map(accepted.map((a, i) => [a.e.id, seqs[i]]));
-    for (const e of entries) {
-      const seq = seqById.get(e.id);
-      if (seq === undefined) {
-        out.push({ id: e.id, seq: store.seqOfId(sql, e.id) ?? 0, duplicate: true });
+      const known = batchSeqs.get(e.id) ?? this.#store.findById(e.id)?.seq;
+      if (known !== undefined) {
+        out.push({ id: e.id, seq: known, duplicate: true });
         continue;
       }
-      seqById.delete(e.id); // a second copy of the id in this batch is a duplicate
+      const entry = e as StoredLogEntry; // ours: the RPC argument is a copy
+      entry.pattern_id = this.#patterns.assign(entry);
+      entry.seq = ++seq;
+      batchSeqs.set(e.id, seq);
+      fresh.push(entry);
       out.push({ id: e.id, seq, duplicate: false });
     }
-    accepted.forEach(({ e, patternId }, i) => {
-      fresh.push({ ...e, seq: seqs[i], pattern_id: patternId });
-      const countedAt = Math.min(e.timestamp, e.received_at);
-      if (this.#counters.add(e.level, countedAt, now)) {
-        const key = `${Math.floor(countedAt / MINUTE_MS)}:${e.level}`;
-        minuteCounts.set(key, (minuteCounts.get(key) ?? 0) + 1);
-      }
-    });
-    store.bumpMinuteCounters(sql, minuteCounts);
-    const totals = new Map<string, number>([["duplicates", out.length - fresh.length]]);
-    for (const e of fresh) totals.set(`received_${e.level}`, (totals.get(`received_${e.level}`) ?? 0) + 1);
-    if (rejected) for (const [level, n] of Object.entries(rejected)) totals.set(`rejected_${level}`, n);
-    store.bumpTotals(sql, totals);
+    const rejectedCounts = Object.fromEntries(Object.entries(rejected ?? {}).filter(([, n]) => n > 0));
+    const dup = out.length - fresh.length;
+    if (fresh.length > 0) {
+      // One segment row holds the batch and its counts: the only row this call writes.
+      this.#store.append(fresh, { dup: dup || undefined, rejected: rejectedCounts });
+      this.#patterns.advance(seq);
+      for (const e of fresh) this.#counters.add(e.level, Math.min(e.timestamp, e.received_at), now);
+    } else {
+      const totals = new Map<string, number>([["duplicates", dup]]);
+      for (const [level, n] of Object.entries(rejectedCounts)) totals.set(`rejected_${level}`, n);
+      store.bumpTotals(sql, totals);
+    }
+    // Tail delivery: the accepted entries, with their seqs, now durably stored.
     this.#tails.publish(fresh, (f) => this.#patterns.expandFilter(f));
     this.#publisher.publish(fresh);
-    const added = fresh.length;
-    if (added > 0 && this.#checks.count > 0) {
+    if (fresh.length > 0 && this.#checks.count > 0) {
       this.#lastIngestAt = now;
       // a sharded service's checks need every shard's counts: evaluated on the alarm instead
-      if (!(await this.#sharded())) this.#checks.evaluate(now, (w) => this.#counters.count(w, now));
+      if (!this.#sharded()) this.#checks.evaluate(now, (w) => this.#counters.count(w, now));
     }
-    if (added > 0) {
-      if (this.#pending === 0) this.#pendingSince = now;
-      this.#pending += added;
-      if (this.#dirtySince === 0) this.#dirtySince = now;
-      await this.#armAlarm();
-    }
+    if (fresh.length > 0) await this.#scheduler.arm(now);
     if (now - this.#lastRegistryTouch > REGISTRY_TOUCH_MS && this.#service) {
       await this.env.SERVICE_REGISTRY.getByName(REGISTRY_NAME).touch(this.#domain, this.#service, now);
       this.#lastRegistryTouch = now;
@@ -294,24 +230,24 @@ export class LogAggregator extends DurableObject<Env> {
   }
 
   async search(request: AggregatorSearch): Promise<SearchPage> {
-    const sql = this.ctx.storage.sql;
     const search = { ...request, filter: this.#patterns.expandFilter(request.filter) };
-    const found = store.searchLogs(sql, search);
-    const logs = found.rows.map((r) => store.rowToEntry(r, this.#service, this.#domain));
-    const trimmedThroughTs = Number(store.getMeta(sql, "trimmed_through_ts") ?? 0);
-    const config = await this.#config();
+    const found = this.#store.search(search, TEXT_SCAN_BUDGET);
+    const trimmedThroughTs = Number(store.getMeta(this.#sql, "trimmed_through_ts") ?? 0);
+    const logs = found.logs;
     if (found.scannedThrough) return { logs, trimmedThroughTs, scannedThrough: found.scannedThrough };
-    if (trimmedThroughTs === 0 || config.persistenceEnabled) return { logs, trimmedThroughTs };
+    if (trimmedThroughTs === 0 || this.#config.persistenceEnabled) return { logs, trimmedThroughTs };
     // KV-only phase: rows trimmed from SQLite live in KV chunks; read the chunks that can hold
     // rows of this page, newest (or oldest) first, and stop once no further chunk can compete.
-    return { logs: await searchKvChunks(sql, this.env.LOGS_KV, this.#name, search, logs), trimmedThroughTs };
+    return {
+      logs: await searchKvChunks(this.#sql, this.env.LOGS_KV, this.#name, search, [...logs]),
+      trimmedThroughTs,
+    };
   }
 
   async getLog(id: string): Promise<StoredLogEntry | null> {
-    const sql = this.ctx.storage.sql;
-    const row = store.getLogById(sql, id);
-    if (row) return store.rowToEntry(row, this.#service, this.#domain);
-    const archived = sql.exec<{ chunk: string }>("SELECT chunk FROM archived_ids WHERE id = ?", id).toArray()[0];
+    const found = this.#store.findById(id);
+    if (found) return found;
+    const archived = this.#sql.exec<{ chunk: string }>("SELECT chunk FROM archived_ids WHERE id = ?", id).toArray()[0];
     if (!archived) return null;
     const chunk = await this.env.LOGS_KV.get<StoredLogEntry[]>(archived.chunk, "json");
     return chunk?.find((e) => e.id === id) ?? null;
@@ -333,12 +269,12 @@ export class LogAggregator extends DurableObject<Env> {
     this.ctx.acceptWebSocket(server, [TAIL_TAG]);
     // Replay and go live in one synchronous step: no ingest can run in between, so the first
     // live entry is exactly the one after the last replayed (no gap, no duplicate).
-    const sql = this.ctx.storage.sql;
     const key = this.#name;
-    let lastSeq = store.maxSeq(sql);
+    let lastSeq = this.#store.maxSeq();
     if (sub.since !== undefined && sub.since < lastSeq) {
-      const rows = store.rowsAfterSeq(sql, sub.since, this.#patterns.expandFilter(sub.filter), REPLAY_MAX + 1);
-      const replay = rows.slice(0, REPLAY_MAX).map((r) => store.rowToEntry(r, this.#service, this.#domain));
+      const filter = this.#patterns.expandFilter(sub.filter);
+      const rows = this.#store.entriesAfter(sub.since, filter, REPLAY_MAX + 1);
+      const replay = rows.slice(0, REPLAY_MAX);
       for (let i = 0; i < replay.length; i += 500) {
         const chunk = replay.slice(i, i + 500);
         server.send(
@@ -350,12 +286,7 @@ export class LogAggregator extends DurableObject<Env> {
         );
       }
       if (rows.length > REPLAY_MAX) {
-        const rest = store.rowsAfterSeq(
-          sql,
-          replay[replay.length - 1].seq!,
-          this.#patterns.expandFilter(sub.filter),
-          Number.MAX_SAFE_INTEGER,
-        ).length;
+        const rest = this.#store.entriesAfter(replay[replay.length - 1].seq!, filter, Number.MAX_SAFE_INTEGER).length;
         server.send(JSON.stringify({ type: "dropped", count: rest }));
       }
     } else if (sub.since !== undefined) {
@@ -389,16 +320,14 @@ export class LogAggregator extends DurableObject<Env> {
     this.#tails.forget(ws);
   }
 
-  tailSubscribers(): number {
-    return this.#tails.count();
-  }
-
-  // ---- flush, snapshots, trimming: the alarm is the only scheduler ----
+  // ---- the alarm: one scheduler, tasks due from durable state ----
 
   override async alarm(): Promise<void> {
-    this.#alarmAt = null;
+    this.#scheduler.fired();
+    const now = Date.now();
     try {
-      await this.#runScheduled(false);
+      this.#config = await loadConfig(this.env);
+      await this.#scheduler.runDue(now, false);
     } catch (err) {
       // Never hand the retry to the platform (it gives up after 6 tries and drops the alarm):
       // rows stay in SQLite, the error is recorded, and we come back with backoff.
@@ -406,25 +335,125 @@ export class LogAggregator extends DurableObject<Env> {
       f.failures++;
       f.lastError = `alarm failed: ${err instanceof Error ? err.message : String(err)}`.slice(0, 500);
       f.nextRetryAt = Date.now() + backoffDelay(f.failures - 1, { baseMs: 1_000, capMs: 5 * 60_000, floorMs: 500 });
-      saveFlushState(this.ctx.storage.sql, f);
+      saveFlushState(this.#sql, f);
       console.error(f.lastError);
-      await this.ctx.storage.setAlarm(f.nextRetryAt);
-      this.#alarmAt = f.nextRetryAt;
+      await this.#scheduler.armAt(f.nextRetryAt, Date.now());
       return;
     }
-    await this.#armAlarm();
+    await this.#scheduler.arm(Date.now());
   }
 
   /** POST /api/admin/flush: flush now, ignoring backoff, and answer after the attempt. */
   async flushNow(): Promise<FlushReport> {
-    const flushed = await this.#runScheduled(true);
-    await this.#armAlarm();
+    const before = this.#flush.flushedTotal;
+    this.#config = await loadConfig(this.env);
+    await this.#scheduler.runDue(Date.now(), true);
+    await this.#scheduler.arm(Date.now());
     return {
-      flushed,
-      pending: this.#pending,
-      dead_lettered: store.countDeadLetters(this.ctx.storage.sql),
+      flushed: this.#flush.flushedTotal - before,
+      pending: this.#pending(),
+      dead_lettered: store.countDeadLetters(this.#sql),
       last_error: this.#flush.lastError,
     };
+  }
+
+  #pending(): number {
+    return this.#store.countAfter(this.#flush.persistedSeq);
+  }
+
+  /** "Several full batches" are waiting (batches of the active store: data service or KV chunks). */
+  #backlogFull(): boolean {
+    const c = this.#config;
+    return this.#pending() >= 4 * (c.persistenceEnabled ? c.bulkInsertSize : KV_CHUNK_ROWS);
+  }
+
+  #tasks(): ScheduledTask[] {
+    return [
+      {
+        // Rows of the old layout become segments, 20k rows per run, until none are left.
+        name: "migrate",
+        dueAt: (now) => (this.#store.hasLegacy ? now : null),
+        run: async () => {
+          this.#store.migrateStep(MIGRATE_SEGMENTS_PER_RUN);
+        },
+      },
+      {
+        // The outbox is the segments after persistedSeq; its oldest waits at most FLUSH_INTERVAL_MS.
+        name: "flush",
+        dueAt: () => {
+          const oldest = this.#store.oldestReceivedAfter(this.#flush.persistedSeq);
+          if (oldest === null || !this.#service) return null;
+          const f = this.#flush;
+          if (f.failures > 0) return f.nextRetryAt;
+          // A full backlog flushes early, but at most once per EARLY_FLUSH_GAP_MS: under a steady
+          // flood, one flush a second moves 20 batches and leaves the isolate to ingest.
+          if (this.#backlogFull()) return f.lastFlushAt + EARLY_FLUSH_GAP_MS;
+          return oldest + this.#config.flushIntervalMs;
+        },
+        run: async (now, force) => {
+          if (!this.#service || this.#store.oldestReceivedAfter(this.#flush.persistedSeq) === null) return;
+          const pipeline = new FlushPipeline(
+            this.#sql,
+            this.env,
+            { service: this.#service, domain: this.#domain },
+            (after, limit) => this.#store.entriesAfter(after, {}, limit),
+            () => this.ctx.storage.getAlarm(),
+          );
+          await pipeline.run(this.#config, this.#flush, now, force);
+        },
+      },
+      {
+        name: "patterns",
+        everyRun: true,
+        dueAt: () => null,
+        run: async (now, force) => {
+          this.#patterns.checkpoint();
+          if (
+            this.#config.persistenceEnabled &&
+            this.#service &&
+            (force || now - this.#lastPatternPushAt >= this.#config.flushIntervalMs)
+          )
+            await this.#pushPatterns(this.#config, now);
+        },
+      },
+      {
+        name: "checks",
+        everyRun: true,
+        dueAt: (now) => {
+          if (this.#checks === undefined || this.#checks.count === 0) return null;
+          const notifyAt = this.#checks.nextNotificationAt();
+          // Rates move as time passes (errors age out): re-evaluate while a check is breached or
+          // logs inside the longest check window exist.
+          const watching =
+            this.#sharded() || this.#checks.anyBreached || now - this.#lastIngestAt <= this.#checks.longestWindowMs;
+          const next = watching ? now + CHECK_INTERVAL_MS : null;
+          return notifyAt === null ? next : next === null ? notifyAt : Math.min(notifyAt, next);
+        },
+        run: async (now) => {
+          if (this.#checks.count === 0) return;
+          this.#checks.evaluate(now, await this.#checkCounts(now));
+          await this.#checks.deliver(now);
+        },
+      },
+      {
+        // Only when something new was stored, at most every SNAPSHOT_INTERVAL_MS.
+        name: "snapshot",
+        dueAt: () =>
+          this.#service && this.#store.maxSeq() > this.#snapshot.seq
+            ? Math.max(this.#snapshot.at, this.#snapshotTriedAt) + this.#config.snapshotIntervalMs
+            : null,
+        run: (now) => this.#writeSnapshot(now),
+      },
+      {
+        name: "trim",
+        dueAt: () =>
+          this.#flush.persistedSeq > 0 && this.#store.segmentCount > 0 ? this.#trimmedAt + TRIM_INTERVAL_MS : null,
+        run: async (now) => {
+          trimHot(this.#sql, this.#store, this.#flush.persistedSeq, this.#config, now);
+          this.#trimmedAt = now;
+        },
+      },
+    ];
   }
 
   // ---- stored error-rate checks ----
@@ -434,8 +463,8 @@ export class LogAggregator extends DurableObject<Env> {
       throw new Error(`at most ${MAX_CHECKS_PER_SERVICE} checks per service`);
     this.#checks.add(check);
     const now = Date.now();
-    this.#checks.evaluate(now, await this.#checkCounts(await this.#config(), now));
-    await this.#armAlarm();
+    this.#checks.evaluate(now, await this.#checkCounts(now));
+    await this.#scheduler.arm(now);
     return this.#checks.list().find((c) => c.id === check.id)!;
   }
 
@@ -445,13 +474,13 @@ export class LogAggregator extends DurableObject<Env> {
     return windowsMs.map((w) => this.#counters.count(w, now));
   }
 
-  async #sharded(): Promise<boolean> {
-    return shardCount(await this.#config(), this.#service) > 1;
+  #sharded(): boolean {
+    return this.#service !== "" && shardCount(this.#config, this.#service) > 1;
   }
 
   /** Counts for check windows: this aggregator's, or the sum over the service's shards. */
-  async #checkCounts(config: Config, now: number): Promise<(windowMs: number) => LevelCounts> {
-    const names = shardNames(config, this.#domain, this.#service);
+  async #checkCounts(now: number): Promise<(windowMs: number) => LevelCounts> {
+    const names = shardNames(this.#config, this.#domain, this.#service);
     if (names.length <= 1) return (w) => this.#counters.count(w, now);
     const windows = this.#checks.windowsMs();
     const sums = windows.map((w) => this.#counters.count(w, now));
@@ -488,8 +517,9 @@ export class LogAggregator extends DurableObject<Env> {
   }
 
   metrics(): AggregatorMetrics {
-    const t = store.readTotals(this.ctx.storage.sql);
-    const n = (k: string) => t.get(k) ?? 0;
+    const t = store.readTotals(this.#sql);
+    const live = this.#store.liveTotals();
+    const n = (k: string) => (t.get(k) ?? 0) + (live.get(k) ?? 0);
     const f = this.#flush;
     return {
       service: this.#service,
@@ -507,38 +537,40 @@ export class LogAggregator extends DurableObject<Env> {
         debug: n("rejected_debug"),
         unknown: n("rejected_unknown"),
       },
-      rejected_by_reason: rejectionCounts(this.ctx.storage.sql),
+      rejected_by_reason: rejectionCounts(this.#sql),
       duplicates: n("duplicates"),
       rate_limited: n("rate_limited"),
       flushed_total: f.flushedTotal,
       flush_failed_total: f.flushFailedTotal,
       dead_lettered_total: f.deadLetteredTotal,
-      pending: this.#pending,
-      dead_letters: store.countDeadLetters(this.ctx.storage.sql),
+      pending: this.#pending(),
+      dead_letters: store.countDeadLetters(this.#sql),
       tail_subscribers: this.#tails.count(),
       tail_dropped_total: this.#tails.droppedTotal,
       patterns: this.#patterns.size,
       patterns_evicted_total: this.#patterns.evictedTotal,
+      rows_written_total: this.#meter.rowsWritten,
+      segments: this.#store.segmentCount,
     };
   }
 
   health(): AggregatorHealth {
     const f = this.#flush;
     return {
-      pending: this.#pending,
-      dead_letters: store.countDeadLetters(this.ctx.storage.sql),
+      pending: this.#pending(),
+      dead_letters: store.countDeadLetters(this.#sql),
       failures: f.failures,
       last_error: f.lastError,
       next_retry_at: f.nextRetryAt,
       flushed_total: f.flushedTotal,
       flush_failed_total: f.flushFailedTotal,
-      rejected: rejectionCounts(this.ctx.storage.sql),
+      rejected: rejectionCounts(this.#sql),
     };
   }
 
   /** The rejection counts and the newest `limit` refused entries (GET /api/admin/rejected). */
   getRejections(limit: number): RejectionReport {
-    const sql = this.ctx.storage.sql;
+    const sql = this.#sql;
     return {
       service: this.#service,
       domain: this.#domain,
@@ -547,258 +579,93 @@ export class LogAggregator extends DurableObject<Env> {
     };
   }
 
-  /** Retention: deletes rows older than `beforeTs` (optionally of some levels). */
+  /** Retention: deletes entries older than `beforeTs` (optionally of some levels). */
   async cleanup(beforeTs: number, levels?: Level[]): Promise<{ deleted: number; unpersisted: number }> {
-    const sql = this.ctx.storage.sql;
-    const lv = levels?.length ? ` AND level IN (${levels.map(() => "?").join(",")})` : "";
-    const params = [beforeTs, ...(levels ?? [])];
-    const unpersisted = sql
-      .exec<{ n: number }>(
-        `SELECT count(*) AS n FROM logs WHERE ts < ?${lv} AND seq > ?`,
-        ...params,
-        this.#flush.persistedSeq,
-      )
-      .one().n;
-    const deleted = sql.exec<{ n: number }>(`SELECT count(*) AS n FROM logs WHERE ts < ?${lv}`, ...params).one().n;
-    sql.exec(`DELETE FROM logs WHERE ts < ?${lv}`, ...params);
-    this.#pending = store.countAfter(sql, this.#flush.persistedSeq);
-    await this.#armAlarm();
-    return { deleted, unpersisted };
+    const only = levels?.length ? new Set<Level>(levels) : null;
+    const lanes = only ? LEVELS.map((l, i) => (only.has(l) ? i : -1)).filter((i) => i >= 0) : null;
+    const removed = this.#store.removeWhere(
+      (s) => s.minTs < beforeTs && (!lanes || lanes.some((i) => s.levels[i] > 0)),
+      (e) => e.timestamp < beforeTs && (!only || only.has(e.level)),
+    );
+    const persisted = this.#flush.persistedSeq;
+    await this.#scheduler.arm(Date.now());
+    return { deleted: removed.length, unpersisted: removed.filter((e) => (e.seq ?? 0) > persisted).length };
   }
 
   listDeadLetters(limit: number) {
-    return store.listDeadLetters(this.ctx.storage.sql, limit);
+    return store.listDeadLetters(this.#sql, limit);
   }
 
   /** Moves dead letters back into the outbox: they get new seqs and are flushed again. */
   async replayDeadLetters(limit: number): Promise<{ replayed: number }> {
-    const sql = this.ctx.storage.sql;
+    const sql = this.#sql;
     const letters = store.listDeadLetters(sql, limit);
-    for (const l of letters) sql.exec("DELETE FROM logs WHERE id = ?", l.id);
-    store.insertLogs(
-      sql,
-      letters.map((l) => ({ e: l.entry, patternId: l.entry.pattern_id ?? null })),
+    if (letters.length === 0) return { replayed: 0 };
+    const seqs = new Set(letters.map((l) => l.seq));
+    // The original entries leave their segments; the copies are already counted (folded).
+    this.#store.removeWhere(
+      (s) => letters.some((l) => l.seq >= s.first && l.seq <= s.last),
+      (e) => seqs.has(e.seq ?? 0),
+    );
+    let seq = this.#store.maxSeq();
+    this.#store.append(
+      letters.map((l) => ({ ...l.entry, seq: ++seq })),
+      {},
+      true,
     );
     store.deleteDeadLetters(
       sql,
       letters.map((l) => l.seq),
     );
-    this.#pending = store.countAfter(sql, this.#flush.persistedSeq);
-    await this.#armAlarm();
+    await this.#scheduler.arm(Date.now());
     return { replayed: letters.length };
   }
 
-  async #runScheduled(force: boolean): Promise<number> {
-    const now = Date.now();
-    const config = await this.#config();
-    const sql = this.ctx.storage.sql;
-    let flushed = 0;
-    if (this.#pending > 0 && this.#service) {
-      const due =
-        force ||
-        this.#backlogFull(config) ||
-        now - this.#pendingSince >= config.flushIntervalMs ||
-        this.#flush.failures > 0;
-      if (due) {
-        flushed = await new FlushPipeline(sql, this.env, { service: this.#service, domain: this.#domain }).run(
-          config,
-          this.#flush,
-          now,
-          force,
-        );
-        this.#pending = store.countAfter(sql, this.#flush.persistedSeq);
-        if (this.#pending > 0 && flushed > 0) this.#pendingSince = now;
-      }
-    }
-    this.#patterns.checkpoint();
-    if (this.#checks.count > 0) {
-      this.#checks.evaluate(now, await this.#checkCounts(config, now));
-      await this.#checks.deliver(now);
-    }
-    if (
-      config.persistenceEnabled &&
-      this.#service &&
-      (force || now - this.#lastPatternPushAt >= config.flushIntervalMs)
-    )
-      await this.#pushPatterns(config, now);
-    if (this.#dirtySince > 0 && (force || now - this.#lastSnapshotAt >= SNAPSHOT_INTERVAL_MS))
-      await this.#writeSnapshot(now);
-    if (force || now - this.#lastTrimAt >= TRIM_INTERVAL_MS) this.#trim(config, now);
-    return flushed;
-  }
-
-  /** Upserts mined patterns with cumulative counts (the data service keeps the max: retries are harmless). */
   async #pushPatterns(config: Config, now: number): Promise<void> {
     this.#lastPatternPushAt = now;
-    const seq = store.maxSeq(this.ctx.storage.sql);
+    const seq = this.#store.maxSeq();
     if (seq === this.#patternsPushedSeq) return;
-    const patterns = this.#patterns.list(
-      this.#service,
-      { start: 0, end: Number.MAX_SAFE_INTEGER, bucketMs: DAY_MS, minFrequency: 1, limit: 1000, withTrend: false },
-      now,
-    );
-    if (patterns.length === 0) return;
-    const client = DataServiceClient.fromEnv(config, this.env);
-    try {
-      const res = await client!.forward("POST", "/api/logs/patterns/learn", {
-        patterns: patterns.map(
-          ({ id, pattern, name, type, severity, category, frequency, first_seen, last_seen, services }) => ({
-            id,
-            pattern,
-            name,
-            type,
-            severity,
-            category,
-            frequency,
-            first_seen,
-            last_seen,
-            services,
-          }),
-        ),
-      });
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      this.#patternsPushedSeq = seq;
-    } catch (err) {
-      // Patterns are derived data: the next run sends them again.
-      console.error("pattern push failed", err instanceof Error ? err.message : String(err));
-    }
+    if (await pushPatterns(this.#patterns, this.#service, config, this.env, now)) this.#patternsPushedSeq = seq;
   }
 
   async #writeSnapshot(now: number): Promise<void> {
-    const sql = this.ctx.storage.sql;
+    const sql = this.#sql;
+    const seq = this.#store.maxSeq();
     const snapshot: ServiceSnapshot = {
       service: this.#service,
       domain: this.#domain,
       updated_at: now,
-      windows: this.stats(60 * MINUTE_MS, "1m").windows,
+      windows: this.#counters.stats(60 * MINUTE_MS, "1m", now).windows,
       series: this.#counters.series(60 * MINUTE_MS, "1m", now),
-      recent_errors: store.recentErrors(sql, 20).map((r) => store.rowToEntry(r, this.#service, this.#domain)),
+      recent_errors: this.#store.search(
+        { filter: { levels: ["error"] }, order: "desc", limit: 20 },
+        Number.MAX_SAFE_INTEGER,
+      ).logs,
       top_patterns: this.#patterns.list(
         this.#service,
         { start: now - 60 * MINUTE_MS, end: now + 1, bucketMs: MINUTE_MS, minFrequency: 1, limit: 10, withTrend: true },
         now,
       ),
-      pending: this.#pending,
+      pending: this.#pending(),
       dead_letters: store.countDeadLetters(sql),
     };
+    this.#snapshotTriedAt = now;
     try {
       // One key per service, written at most every SNAPSHOT_INTERVAL_MS (KV allows 1 write/s per key).
       await this.env.LOGS_KV.put(snapshotKey(this.#domain, this.#service), JSON.stringify(snapshot));
-      this.#lastSnapshotAt = now;
-      this.#dirtySince = 0;
+      this.#snapshot = { seq, at: now };
+      store.setMeta(sql, "snapshot", JSON.stringify(this.#snapshot));
     } catch (err) {
-      // A snapshot is derived data: log, keep dirty, try on the next run.
+      // A snapshot is derived data: log, try again after the interval.
       console.error("snapshot write failed", err instanceof Error ? err.message : String(err));
-      this.#lastSnapshotAt = now;
-    }
-  }
-
-  #trim(config: Config, now: number): void {
-    const sql = this.ctx.storage.sql;
-    this.#lastTrimAt = now;
-    const { deleted, maxTs } = store.trimPersisted(
-      sql,
-      this.#flush.persistedSeq,
-      now - config.hotRetentionMs,
-      config.hotMaxRows,
-      !config.persistenceEnabled,
-    );
-    if (deleted > 0) {
-      const prev = Number(store.getMeta(sql, "trimmed_through_ts") ?? 0);
-      store.setMeta(sql, "trimmed_through_ts", String(Math.max(prev, maxTs)));
-    }
-    sql.exec("DELETE FROM counter_minutes WHERE minute <= ?", Math.floor((now - DAY_MS) / MINUTE_MS));
-    const expired = sql.exec<{ key: string }>("SELECT key FROM kv_chunks WHERE expires_at <= ?", now).toArray();
-    for (const { key } of expired) {
-      sql.exec("DELETE FROM archived_ids WHERE chunk = ?", key);
-      sql.exec("DELETE FROM kv_chunks WHERE key = ?", key);
-    }
-  }
-
-  /** "Several full batches" are waiting (batches of the active store: data service or KV chunks). */
-  #backlogFull(config: Config): boolean {
-    return this.#pending >= 4 * (config.persistenceEnabled ? config.bulkInsertSize : KV_CHUNK_ROWS);
-  }
-
-  /** The single place that sets the alarm: the earliest of flush, retry, snapshot and trim. */
-  async #armAlarm(): Promise<void> {
-    const now = Date.now();
-    const config = await this.#config().catch(() => undefined);
-    if (!config) return;
-    const f = this.#flush;
-    const due: number[] = [];
-    if (this.#pending > 0) {
-      if (f.failures > 0) due.push(f.nextRetryAt);
-      // A full backlog flushes early, but at most once per EARLY_FLUSH_GAP_MS: under a steady
-      // flood, one flush a second moves 20 batches and leaves the isolate to ingest.
-      else if (this.#backlogFull(config)) due.push(this.#flush.lastFlushAt + EARLY_FLUSH_GAP_MS);
-      else due.push(this.#pendingSince + config.flushIntervalMs);
-    }
-    if (this.#dirtySince > 0) due.push(this.#lastSnapshotAt + SNAPSHOT_INTERVAL_MS);
-    if (f.persistedSeq > 0) due.push(this.#lastTrimAt + TRIM_INTERVAL_MS);
-    const notifyAt = this.#checks.nextNotificationAt();
-    if (notifyAt !== null) due.push(notifyAt);
-    // Rates move as time passes (errors age out): re-evaluate while a check is breached or
-    // logs inside the longest check window exist.
-    const sharded = this.#service !== "" && shardCount(config, this.#service) > 1;
-    if (
-      this.#checks.count > 0 &&
-      (sharded || this.#checks.anyBreached || now - this.#lastIngestAt <= this.#checks.longestWindowMs)
-    ) {
-      due.push(now + CHECK_INTERVAL_MS);
-    }
-    const next = due.length ? Math.max(Math.min(...due), now) : null;
-    if (next === null) {
-      if (this.#alarmAt !== null) await this.ctx.storage.deleteAlarm();
-      this.#alarmAt = null;
-    } else if (this.#alarmAt === null || next < this.#alarmAt || this.#alarmAt < now) {
-      await this.ctx.storage.setAlarm(next);
-      this.#alarmAt = next;
     }
   }
 
   stats(seriesWindowMs: number, resolution: "1s" | "1m"): StatsSnapshot {
-    const now = Date.now();
-    const c = this.#counters;
-    return {
-      windows: {
-        "1m": c.count(MINUTE_MS, now),
-        "5m": c.count(5 * MINUTE_MS, now),
-        "15m": c.count(15 * MINUTE_MS, now),
-        "1h": c.count(60 * MINUTE_MS, now),
-        "24h": c.count(DAY_MS, now),
-      },
-      series: c.series(seriesWindowMs, resolution, now),
-      now,
-    };
+    return this.#counters.stats(seriesWindowMs, resolution, Date.now());
   }
 
   counts(windowMs: number): LevelCounts {
     return this.#counters.count(windowMs, Date.now());
-  }
-
-  errorRate(windowMs: number, threshold: number, minEvents: number): ErrorRate {
-    return evaluateErrorRate(this.#counters.count(windowMs, Date.now()), threshold, minEvents);
-  }
-
-  /** Minute buckets come from counter_minutes; second buckets from the rows of the last 5 min. */
-  #rebuildCounters(now: number): void {
-    const sql = this.ctx.storage.sql;
-    const counters = new RollingCounters();
-    const fromMinute = Math.floor((now - DAY_MS) / MINUTE_MS);
-    for (const r of sql.exec<{ minute: number; level: Level; n: number }>(
-      "SELECT minute, level, n FROM counter_minutes WHERE minute > ?",
-      fromMinute,
-    )) {
-      counters.addMinute(r.level, r.minute, now, r.n);
-    }
-    for (const r of sql.exec<{ second: number; level: Level; n: number }>(
-      `SELECT min(ts, received_at) / 1000 AS second, level, count(*) AS n FROM logs
-       WHERE received_at > ? GROUP BY second, level`,
-      now - 5 * MINUTE_MS - SECOND_MS,
-    )) {
-      counters.addSecond(r.level, r.second, now, r.n);
-    }
-    this.#counters = counters;
   }
 }

@@ -1,36 +1,26 @@
-// Small functions over the aggregator's SqlStorage: schema, inserts, queries. The aggregator is
-// wiring; the SQL lives here so it can be read in one place.
-import {
-  type Level,
-  type NormalisedLogEntry,
-  type OptionalColumns,
-  type StoredLogEntry,
-  withOptionalColumns,
-} from "../src/schema/log-entry.js";
-import type { AggregatorSearch, LogFilter } from "../src/schema/query.js";
+// Small functions over the aggregator's SqlStorage: the schema (migrate() owns all DDL), meta,
+// totals, minute counters, dead letters and the old row-per-log layout while it is converted.
+// Segments (one row per ingested batch) are read and written by segment-store.ts.
+import { type Level, type OptionalColumns, type StoredLogEntry, withOptionalColumns } from "../src/schema/log-entry.js";
 
+/** 1: one `logs` row per entry (before segments); 2: segments. */
+export const SCHEMA_VERSION = 2;
+
+/**
+ * Creates the current tables. An object that still holds the old `logs` table keeps it until
+ * SegmentStore.migrateStep() has converted every row (schema_version stays 1 until then).
+ */
 export function migrate(sql: SqlStorage): void {
   sql.exec(`
     CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    -- seq is the per-service sequence: tail resume points, flush progress and tie-breaks.
-    CREATE TABLE IF NOT EXISTS logs (
-      seq INTEGER PRIMARY KEY AUTOINCREMENT,
-      id TEXT NOT NULL UNIQUE,
-      ts INTEGER NOT NULL,
-      received_at INTEGER NOT NULL,
-      level TEXT NOT NULL,
-      message TEXT NOT NULL,
-      user_id TEXT, session_id TEXT, request_id TEXT,
-      category TEXT, priority INTEGER, pattern_id TEXT,
-      stack_trace TEXT, metadata TEXT, context TEXT, truncated INTEGER
+    -- One row per ingested batch (or per ~1 MB of it): see src/core/segment-codec.ts. No
+    -- secondary index: headers are held in memory, so an insert writes exactly one row.
+    CREATE TABLE IF NOT EXISTS segments (
+      first_seq INTEGER PRIMARY KEY, last_seq INTEGER NOT NULL, n INTEGER NOT NULL, seqs TEXT,
+      min_ts INTEGER NOT NULL, max_ts INTEGER NOT NULL,
+      min_received INTEGER NOT NULL, max_received INTEGER NOT NULL,
+      head TEXT NOT NULL, folded INTEGER NOT NULL, bloom BLOB NOT NULL, ids BLOB NOT NULL, body TEXT NOT NULL
     );
-    CREATE INDEX IF NOT EXISTS logs_ts ON logs(ts, seq);
-    CREATE INDEX IF NOT EXISTS logs_level_ts ON logs(level, ts, seq);
-    CREATE INDEX IF NOT EXISTS logs_request ON logs(request_id) WHERE request_id IS NOT NULL;
-    CREATE INDEX IF NOT EXISTS logs_user ON logs(user_id) WHERE user_id IS NOT NULL;
-    CREATE INDEX IF NOT EXISTS logs_session ON logs(session_id) WHERE session_id IS NOT NULL;
-    CREATE INDEX IF NOT EXISTS logs_pattern ON logs(pattern_id, ts);
-    -- Minute counters survive trimming of old rows, so live counters rebuild exactly.
     -- Entries the data service refused for good (a 4xx): kept, counted, replayable.
     CREATE TABLE IF NOT EXISTS dead_letters (
       seq INTEGER PRIMARY KEY, id TEXT NOT NULL, entry TEXT NOT NULL, error TEXT NOT NULL, at INTEGER NOT NULL
@@ -41,13 +31,17 @@ export function migrate(sql: SqlStorage): void {
       min_ts INTEGER NOT NULL, max_ts INTEGER NOT NULL, expires_at INTEGER NOT NULL
     ) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS archived_ids (id TEXT PRIMARY KEY, chunk TEXT NOT NULL) WITHOUT ROWID;
-    -- Monotonic totals for /metrics (received_<level>, rejected_<level>): survive restarts.
+    -- Monotonic totals for /metrics of segments already deleted or rewritten (live segments
+    -- carry their own counts), plus rate_limited: survive restarts.
     CREATE TABLE IF NOT EXISTS totals (name TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+    -- Minute counters of folded segments, so live counters rebuild exactly after trimming.
     CREATE TABLE IF NOT EXISTS counter_minutes (
       minute INTEGER NOT NULL, level TEXT NOT NULL, n INTEGER NOT NULL,
       PRIMARY KEY (minute, level)
     ) WITHOUT ROWID;
   `);
+  const version = getMeta(sql, "schema_version");
+  if (version === undefined) setMeta(sql, "schema_version", String(hasLegacyLogs(sql) ? 1 : SCHEMA_VERSION));
 }
 
 export function getMeta(sql: SqlStorage, key: string): string | undefined {
@@ -61,63 +55,6 @@ export function setMeta(sql: SqlStorage, key: string, value: string): void {
     key,
     value,
   );
-}
-
-/** Statement-sized pieces of a batch: one JSON parameter stays well under the 2 MB value limit. */
-const BATCH_JSON_BYTES = 1_000_000;
-
-/**
- * Inserts new entries (ids already checked absent) with one statement per ~1 MB: the batch goes
- * in as one JSON parameter and SQLite unpacks it with json_each, instead of one exec per row.
- * Returns the seq of each entry, in order.
- */
-export function insertLogs(sql: SqlStorage, rows: { e: NormalisedLogEntry; patternId: string | null }[]): number[] {
-  const seqs = new Map<string, number>();
-  let chunk: string[] = [];
-  let bytes = 0;
-  const flush = () => {
-    if (chunk.length === 0) return;
-    const cursor = sql.exec<{ seq: number; id: string }>(
-      `INSERT INTO logs (id, ts, received_at, level, message, user_id, session_id, request_id,
-         category, priority, pattern_id, stack_trace, metadata, context, truncated)
-       SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7,
-         value->>8, value->>9, value->>10, value->>11, value->>12, value->>13, value->>14
-       FROM json_each(?) ORDER BY key
-       RETURNING seq, id`,
-      `[${chunk.join(",")}]`,
-    );
-    for (const r of cursor) seqs.set(r.id, r.seq);
-    chunk = [];
-    bytes = 0;
-  };
-  for (const { e, patternId } of rows) {
-    const json = JSON.stringify([
-      e.id,
-      e.timestamp,
-      e.received_at,
-      e.level,
-      e.message,
-      e.user_id ?? null,
-      e.session_id ?? null,
-      e.request_id ?? null,
-      e.category ?? null,
-      e.priority ?? null,
-      patternId,
-      e.stack_trace ?? null,
-      e.metadata === undefined ? null : JSON.stringify(e.metadata),
-      e.context === undefined ? null : JSON.stringify(e.context),
-      e.truncated ? 1 : null,
-    ]);
-    if (bytes + json.length > BATCH_JSON_BYTES) flush();
-    chunk.push(json);
-    bytes += json.length;
-  }
-  flush();
-  return rows.map(({ e }) => seqs.get(e.id)!);
-}
-
-export function seqOfId(sql: SqlStorage, id: string): number | undefined {
-  return sql.exec<{ seq: number }>("SELECT seq FROM logs WHERE id = ?", id).toArray()[0]?.seq;
 }
 
 export function bumpMinuteCounters(sql: SqlStorage, counts: Map<string, number>): void {
@@ -157,113 +94,6 @@ export function rowToEntry(row: LogRow, service: string, domain: string): Stored
   return withOptionalColumns(e, row);
 }
 
-export function getLogById(sql: SqlStorage, id: string): LogRow | undefined {
-  return sql.exec<LogRow>("SELECT * FROM logs WHERE id = ?", id).toArray()[0];
-}
-
-export function whereClause(filter: LogFilter): { where: string[]; params: (string | number)[] } {
-  const where: string[] = [];
-  const params: (string | number)[] = [];
-  if (filter.levels && filter.levels.length > 0) {
-    where.push(`level IN (${filter.levels.map(() => "?").join(",")})`);
-    params.push(...filter.levels);
-  }
-  if (filter.startTime !== undefined) {
-    where.push("ts >= ?");
-    params.push(filter.startTime);
-  }
-  if (filter.endTime !== undefined) {
-    where.push("ts <= ?");
-    params.push(filter.endTime);
-  }
-  const eq: [keyof LogFilter, string][] = [
-    ["userId", "user_id"],
-    ["sessionId", "session_id"],
-    ["requestId", "request_id"],
-    ["category", "category"],
-  ];
-  for (const [key, column] of eq) {
-    const v = filter[key];
-    if (typeof v === "string") {
-      where.push(`${column} = ?`);
-      params.push(v);
-    }
-  }
-  const patternIds = filter.patternIds ?? (filter.patternId !== undefined ? [filter.patternId] : undefined);
-  if (patternIds) {
-    where.push(`pattern_id IN (${patternIds.map(() => "?").join(",")})`);
-    params.push(...patternIds);
-  }
-  if (filter.q !== undefined) {
-    where.push("message LIKE ? ESCAPE '\\'");
-    params.push(likePattern(filter.q));
-  }
-  return { where, params };
-}
-
-/** Case-insensitive substring (ASCII, as SQLite's LIKE); LIKE wildcards in the needle escaped. */
-function likePattern(q: string): string {
-  return `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-}
-
-/**
- * A text search (`q`) examines at most this many rows per aggregator and page: LIKE can't use an
- * index, and 100k rows take ~100 ms. When the budget runs out the page may be short and the
- * caller continues from `scannedThrough` (the last row examined).
- */
-export const TEXT_SCAN_BUDGET = 20_000;
-
-export interface SearchRows {
-  rows: LogRow[];
-  /** set when a text search stopped at its budget: rows after this position were not examined */
-  scannedThrough?: { ts: number; seq: number };
-}
-
-export function searchLogs(sql: SqlStorage, search: AggregatorSearch): SearchRows {
-  const { q, ...rest } = search.filter;
-  const { where, params } = whereClause(rest);
-  const desc = search.order === "desc";
-  if (search.after) {
-    where.push(desc ? "(ts < ? OR (ts = ? AND seq < ?))" : "(ts > ? OR (ts = ? AND seq > ?))");
-    params.push(search.after.ts, search.after.ts, search.after.seq);
-  }
-  const dir = desc ? "DESC" : "ASC";
-  const base = `SELECT * FROM logs ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY ts ${dir}, seq ${dir}`;
-  if (q === undefined) return { rows: sql.exec<LogRow>(`${base} LIMIT ?`, ...params, search.limit).toArray() };
-  const like = likePattern(q);
-  const rows = sql
-    .exec<LogRow>(
-      `SELECT * FROM (${base} LIMIT ?) WHERE message LIKE ? ESCAPE '\\' ORDER BY ts ${dir}, seq ${dir} LIMIT ?`,
-      ...params,
-      TEXT_SCAN_BUDGET,
-      like,
-      search.limit,
-    )
-    .toArray();
-  if (rows.length >= search.limit) return { rows };
-  const edge = sql
-    .exec<{ ts: number; seq: number }>(
-      `SELECT ts, seq FROM (${base} LIMIT 1 OFFSET ?)`,
-      ...params,
-      TEXT_SCAN_BUDGET - 1,
-    )
-    .toArray()[0];
-  return edge ? { rows, scannedThrough: { ts: edge.ts, seq: edge.seq } } : { rows };
-}
-
-/** Rows not yet persisted (seq > persisted), oldest first. */
-export function pendingRows(sql: SqlStorage, afterSeq: number, limit: number): LogRow[] {
-  return sql.exec<LogRow>("SELECT * FROM logs WHERE seq > ? ORDER BY seq LIMIT ?", afterSeq, limit).toArray();
-}
-
-export function countAfter(sql: SqlStorage, afterSeq: number): number {
-  return sql.exec<{ n: number }>("SELECT count(*) AS n FROM logs WHERE seq > ?", afterSeq).one().n;
-}
-
-export function maxSeq(sql: SqlStorage): number {
-  return sql.exec<{ s: number | null }>("SELECT max(seq) AS s FROM logs").one().s ?? 0;
-}
-
 export function addDeadLetter(sql: SqlStorage, entry: StoredLogEntry, error: string, at: number): void {
   sql.exec(
     "INSERT OR REPLACE INTO dead_letters(seq, id, entry, error, at) VALUES (?, ?, ?, ?, ?)",
@@ -296,59 +126,6 @@ export function deleteDeadLetters(sql: SqlStorage, seqs: number[]): void {
   for (const seq of seqs) sql.exec("DELETE FROM dead_letters WHERE seq = ?", seq);
 }
 
-/**
- * Deletes persisted rows (seq <= persistedSeq) older than `beforeTs` or beyond the newest
- * `maxRows`. In the KV-only phase the ids of trimmed rows are kept with their chunk first, so
- * get-by-id still finds them. Returns the number of rows deleted and the newest trimmed ts.
- */
-export function trimPersisted(
-  sql: SqlStorage,
-  persistedSeq: number,
-  beforeTs: number,
-  maxRows: number,
-  keepIds: boolean,
-): { deleted: number; maxTs: number } {
-  const capSeq = maxSeq(sql) - maxRows;
-  const cond = "seq <= ? AND (ts < ? OR seq <= ?)";
-  const stats = sql
-    .exec<{ n: number; t: number | null }>(
-      `SELECT count(*) AS n, max(ts) AS t FROM logs WHERE ${cond}`,
-      persistedSeq,
-      beforeTs,
-      capSeq,
-    )
-    .one();
-  if (stats.n === 0) return { deleted: 0, maxTs: 0 };
-  if (keepIds) {
-    sql.exec(
-      `INSERT OR IGNORE INTO archived_ids(id, chunk)
-       SELECT l.id, c.key FROM logs l JOIN kv_chunks c ON l.seq BETWEEN c.first_seq AND c.last_seq
-       WHERE l.seq <= ? AND (l.ts < ? OR l.seq <= ?)`,
-      persistedSeq,
-      beforeTs,
-      capSeq,
-    );
-  }
-  sql.exec(`DELETE FROM logs WHERE ${cond}`, persistedSeq, beforeTs, capSeq);
-  return { deleted: stats.n, maxTs: stats.t ?? 0 };
-}
-
-export function recentErrors(sql: SqlStorage, limit: number): LogRow[] {
-  return sql
-    .exec<LogRow>("SELECT * FROM logs WHERE level = 'error' ORDER BY ts DESC, seq DESC LIMIT ?", limit)
-    .toArray();
-}
-
-/** Rows after `seq` matching the filter, in seq order: the tail's replay. */
-export function rowsAfterSeq(sql: SqlStorage, seq: number, filter: LogFilter, limit: number): LogRow[] {
-  const { where, params } = whereClause(filter);
-  where.push("seq > ?");
-  params.push(seq);
-  return sql
-    .exec<LogRow>(`SELECT * FROM logs WHERE ${where.join(" AND ")} ORDER BY seq LIMIT ?`, ...params, limit)
-    .toArray();
-}
-
 export function bumpTotals(sql: SqlStorage, deltas: Map<string, number>): void {
   for (const [name, n] of deltas) {
     if (n > 0)
@@ -365,16 +142,85 @@ export function readTotals(sql: SqlStorage): Map<string, number> {
   );
 }
 
-/** The subset of `ids` already stored (100 bound parameters per statement). */
-export function existingIds(sql: SqlStorage, ids: string[]): Set<string> {
-  const found = new Set<string>();
-  for (let i = 0; i < ids.length; i += 100) {
-    const chunk = ids.slice(i, i + 100);
-    for (const r of sql.exec<{ id: string }>(
-      `SELECT id FROM logs WHERE id IN (${chunk.map(() => "?").join(",")})`,
-      ...chunk,
-    ))
-      found.add(r.id);
+// ---- the old row-per-log layout (schema_version 1), read until migrated ----
+
+export function hasLegacyLogs(sql: SqlStorage): boolean {
+  return sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'logs'").toArray().length > 0;
+}
+
+/** The old table as segments of `rows` seqs each: header figures computed by SQLite. */
+export function legacySegments(
+  sql: SqlStorage,
+  rows: number,
+): {
+  first: number;
+  last: number;
+  n: number;
+  min_ts: number;
+  max_ts: number;
+  min_received: number;
+  max_received: number;
+  e: number;
+  w: number;
+  i: number;
+  d: number;
+}[] {
+  return sql
+    .exec<{
+      first: number;
+      last: number;
+      n: number;
+      min_ts: number;
+      max_ts: number;
+      min_received: number;
+      max_received: number;
+      e: number;
+      w: number;
+      i: number;
+      d: number;
+    }>(
+      `SELECT min(seq) AS first, max(seq) AS last, count(*) AS n, min(ts) AS min_ts, max(ts) AS max_ts,
+         min(received_at) AS min_received, max(received_at) AS max_received,
+         sum(level = 'error') AS e, sum(level = 'warn') AS w, sum(level = 'info') AS i, sum(level = 'debug') AS d
+       FROM logs GROUP BY (seq - 1) / CAST(? AS INTEGER) ORDER BY first`,
+      rows,
+    )
+    .toArray();
+}
+
+/** The highest seq the old table ever handed out (AUTOINCREMENT keeps it after deletes). */
+export function legacySeqHighWater(sql: SqlStorage): number {
+  const r = sql.exec<{ seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'logs'").toArray()[0];
+  return r?.seq ?? 0;
+}
+
+export function legacyRows(sql: SqlStorage, first: number, last: number): LogRow[] {
+  return sql.exec<LogRow>("SELECT * FROM logs WHERE seq BETWEEN ? AND ? ORDER BY seq", first, last).toArray();
+}
+
+export function legacyRowById(sql: SqlStorage, id: string): LogRow | undefined {
+  return sql.exec<LogRow>("SELECT * FROM logs WHERE id = ?", id).toArray()[0];
+}
+
+export function deleteLegacyRows(sql: SqlStorage, first: number, last: number): void {
+  sql.exec("DELETE FROM logs WHERE seq BETWEEN ? AND ?", first, last);
+}
+
+/** Drops the emptied old table (and its indexes) and records the new version. */
+export function finishLegacyMigration(sql: SqlStorage, seqFloor: number): void {
+  if (hasLegacyLogs(sql)) sql.exec("DROP TABLE logs");
+  setMeta(sql, "seq_floor", String(seqFloor));
+  setMeta(sql, "schema_version", String(SCHEMA_VERSION));
+}
+
+/** KV-only phase: remembers which chunk holds each trimmed entry (by its seq), for get-by-id. */
+export function archiveIds(sql: SqlStorage, entries: StoredLogEntry[]): void {
+  for (let i = 0; i < entries.length; i += 5000) {
+    const pairs = entries.slice(i, i + 5000).map((e) => [e.id, e.seq ?? 0]);
+    sql.exec(
+      `INSERT OR IGNORE INTO archived_ids(id, chunk)
+       SELECT j.value->>0, c.key FROM json_each(?) j JOIN kv_chunks c ON (j.value->>1) BETWEEN c.first_seq AND c.last_seq`,
+      JSON.stringify(pairs),
+    );
   }
-  return found;
 }

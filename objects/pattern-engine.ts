@@ -1,6 +1,6 @@
 // The aggregator's pattern plumbing: one PatternMiner and its PatternBook, learned-pattern labels,
 // and the checkpoint in SQLite. After a restart the checkpoint is restored and the rows stored
-// after it are replayed in seq order: the miner is deterministic, so the state (and every id it
+// after it (read from the segment store) are replayed in seq order: the miner is deterministic, so the state (and every id it
 // hands out) is exactly what it was.
 import { HOUR_MS } from "../src/core/duration.js";
 import { type LearnedPattern, LearnedMatcher } from "../src/core/learned-patterns.js";
@@ -41,8 +41,17 @@ export class PatternEngine {
 
   constructor(private readonly sql: SqlStorage) {}
 
-  /** Restores the checkpoint, then replays rows stored after it. */
-  restore(): void {
+  /** Restores the checkpoint, then replays the entries stored after it (`after(seq)`, seq order). */
+  restore(
+    after: (seq: number) => Iterable<{
+      seq?: number;
+      message: string;
+      level: Level;
+      priority?: number;
+      timestamp: number;
+      received_at: number;
+    }>,
+  ): void {
     const raw = store.getMeta(this.sql, CHECKPOINT_KEY);
     if (raw) {
       const cp = JSON.parse(raw) as Checkpoint;
@@ -52,16 +61,8 @@ export class PatternEngine {
     }
     const learned = store.getMeta(this.sql, "learned_patterns");
     if (learned) this.#learned = new LearnedMatcher(JSON.parse(learned) as LearnedPattern[]);
-    const rows = this.sql.exec<{
-      seq: number;
-      message: string;
-      level: Level;
-      priority: number | null;
-      ts: number;
-      received_at: number;
-    }>("SELECT seq, message, level, priority, ts, received_at FROM logs WHERE seq > ? ORDER BY seq", this.#lastSeq);
-    for (const r of rows)
-      this.#observe(r.seq, r.message, r.level, r.priority ?? undefined, Math.min(r.ts, r.received_at), r.received_at);
+    for (const e of after(this.#lastSeq))
+      this.#observe(e.seq ?? 0, e.message, e.level, e.priority, Math.min(e.timestamp, e.received_at), e.received_at);
   }
 
   #observe(

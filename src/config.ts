@@ -47,6 +47,10 @@ export interface Config {
   hotRetentionMs: number;
   hotMaxRows: number;
   retentionDays: number;
+  /** least time between two KV snapshots of a service (written only when something changed) */
+  snapshotIntervalMs: number;
+  /** bytes of decoded segments an aggregator keeps in memory (newest first served from it) */
+  segmentCacheBytes: number;
   backoffBaseMs: number;
   backoffCapMs: number;
   /** REDACT: which PII/secret rules run on ingest (src/core/redact.ts) */
@@ -158,6 +162,8 @@ export async function buildConfig(env: Env): Promise<Config> {
     hotRetentionMs: intVar(env, "HOT_RETENTION_MS", 24 * 3_600_000, 60_000, 30 * 86_400_000),
     hotMaxRows: intVar(env, "HOT_MAX_ROWS", 1_000_000, 1000, 100_000_000),
     retentionDays: intVar(env, "RETENTION_DAYS", 30, 1, 3650),
+    snapshotIntervalMs: intVar(env, "SNAPSHOT_INTERVAL_MS", 30_000, 1000, 3_600_000),
+    segmentCacheBytes: intVar(env, "SEGMENT_CACHE_BYTES", 16_000_000, 0, 64_000_000),
     backoffBaseMs: intVar(env, "FLUSH_BACKOFF_BASE_MS", 1000, 10, 60_000),
     backoffCapMs: intVar(env, "FLUSH_BACKOFF_CAP_MS", 300_000, 100, 3_600_000),
     redaction,

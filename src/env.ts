@@ -13,6 +13,8 @@ export interface LoggerSecretsAndVars {
   PERSISTENCE_ENABLED?: string;
   HOT_RETENTION_MS?: string;
   HOT_MAX_ROWS?: string;
+  SNAPSHOT_INTERVAL_MS?: string;
+  SEGMENT_CACHE_BYTES?: string;
   RETENTION_DAYS?: string;
   FLUSH_BACKOFF_BASE_MS?: string;
   TAIL_QUEUE_MAX?: string;

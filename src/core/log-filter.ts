@@ -1,5 +1,5 @@
 // The search filter applied in memory (KV chunks, tail subscriptions), with the same meaning as
-// the SQL in objects/log-store.ts: levels, inclusive time range, exact ids, case-insensitive q.
+// segment search (src/core/segment-search.ts): levels, inclusive time range, exact ids, case-insensitive q.
 import type { StoredLogEntry } from "../schema/log-entry.js";
 import type { LogFilter } from "../schema/query.js";
 
@@ -10,6 +10,7 @@ export function matchesFilter(e: StoredLogEntry, f: LogFilter): boolean {
   if (f.userId !== undefined && e.user_id !== f.userId) return false;
   if (f.sessionId !== undefined && e.session_id !== f.sessionId) return false;
   if (f.requestId !== undefined && e.request_id !== f.requestId) return false;
+  if (f.traceId !== undefined && (e as { trace_id?: unknown }).trace_id !== f.traceId) return false;
   if (f.category !== undefined && e.category !== f.category) return false;
   if (
     f.patternIds !== undefined

@@ -132,6 +132,12 @@ export function renderMetrics(list: AggregatorMetrics[], scrapeErrors = 0): stri
       one((m) => m.duplicates),
     ),
     fam(
+      "logger_sqlite_rows_written_total",
+      "counter",
+      "SQLite rows written by the aggregators (billed), since each instance started.",
+      one((m) => m.rows_written_total ?? 0),
+    ),
+    fam(
       "logger_logs_rate_limited_total",
       "counter",
       "Log entries refused with 429 by the per-service ingest limit.",

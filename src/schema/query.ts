@@ -85,6 +85,7 @@ export const SearchQuery = z
     user_id: RefValue.optional(),
     session_id: RefValue.optional(),
     request_id: RefValue.optional(),
+    trace_id: RefValue.optional(),
     category: z.enum(CATEGORIES).optional(),
     pattern_id: z.string().min(1).max(64).optional(),
     q: z.string().min(1).max(1024).optional(),
@@ -107,6 +108,7 @@ export interface LogFilter {
   userId?: string;
   sessionId?: string;
   requestId?: string;
+  traceId?: string;
   category?: string;
   patternId?: string;
   /** set by the aggregator: patternId and every id merged into the same pattern */
@@ -135,6 +137,7 @@ export function toLogFilter(q: SearchQuery): LogFilter {
   if (q.user_id) f.userId = q.user_id;
   if (q.session_id) f.sessionId = q.session_id;
   if (q.request_id) f.requestId = q.request_id;
+  if (q.trace_id) f.traceId = q.trace_id;
   if (q.category) f.category = q.category;
   if (q.pattern_id) f.patternId = q.pattern_id;
   if (q.q) f.q = q.q;

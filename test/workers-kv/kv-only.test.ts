@@ -25,7 +25,7 @@ describe("KV-only phase", () => {
     const stub = env.LOG_AGGREGATOR.getByName(`default/${service}`);
     const rows = await runInDurableObject(
       stub,
-      (_, s) => s.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM logs").one().n,
+      (_, s) => s.storage.sql.exec<{ n: number }>("SELECT coalesce(sum(n), 0) AS n FROM segments").one().n,
     );
     expect(rows).toBe(0);
     const keys = await env.LOGS_KV.list({ prefix: `logs/default/${service}/` });

@@ -1,0 +1,128 @@
+// The segment store (issue 11): one SQLite row per ingested batch, every field of an entry kept,
+// exact lookups through blooms and the id table, idempotency and counts exact after a restart,
+// and `q` matched in JS with no pattern-length limit (issue 16, item 2).
+import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import type { NormalisedLogEntry } from "../../src/schema/log-entry.js";
+import { getJson, ingest, uniqueService } from "./helpers.js";
+
+const stubOf = (service: string) => env.LOG_AGGREGATOR.getByName(`default/${service}`);
+const rowsWritten = (service: string) =>
+  runInDurableObject(stubOf(service), (o) => o.metrics().rows_written_total ?? Number.NaN);
+
+function batch(service: string, prefix: string, n: number) {
+  return Array.from({ length: n }, (_, i) => ({
+    id: `${prefix}-${i}`,
+    level: i % 10 === 0 ? "error" : "info",
+    message: `request ${i} handled in ${i % 37} ms`,
+    service,
+    request_id: `${prefix}-req-${i}`,
+    user_id: `u-${i % 5}`,
+  }));
+}
+
+describe("segment storage", () => {
+  it("writes exactly one SQLite row for a batch of 100 logs", async () => {
+    const service = uniqueService("rows");
+    expect((await ingest(batch(service, "r1", 100))).body.accepted).toBe(100);
+    const before = await rowsWritten(service);
+    expect((await ingest(batch(service, "r2", 100))).body.accepted).toBe(100);
+    expect((await rowsWritten(service)) - before).toBe(1);
+    const segments = await runInDurableObject(stubOf(service), (_, s) =>
+      s.storage.sql.exec<{ n: number; logs: number }>("SELECT count(*) AS n, sum(n) AS logs FROM segments").one(),
+    );
+    expect(segments).toEqual({ n: 2, logs: 200 });
+    // a resent batch writes no log row: only its duplicate count
+    const resend = await ingest(batch(service, "r2", 100));
+    expect(resend.body.accepted).toBe(100);
+    const after = await runInDurableObject(stubOf(service), (o) => o.metrics());
+    expect(after.received).toEqual({ error: 20, warn: 0, info: 180, debug: 0 });
+    expect(after.duplicates).toBe(100);
+  });
+
+  it("finds by request_id, user_id and id through the blooms, exactly", async () => {
+    const service = uniqueService("exact");
+    for (let b = 0; b < 5; b++) expect((await ingest(batch(service, `e${b}`, 100))).body.accepted).toBe(100);
+    const byRequest = await getJson(`/api/logs/search?service=${service}&request_id=e3-req-42`);
+    expect(byRequest.body.logs.map((l: { id: string }) => l.id)).toEqual(["e3-42"]);
+    const byUser = await getJson(`/api/logs/search?service=${service}&user_id=u-2&limit=1000`);
+    expect(byUser.body.logs).toHaveLength(100);
+    const one = await getJson(`/api/logs/e4-99`);
+    expect(one.body).toMatchObject({ id: "e4-99", request_id: "e4-req-99", service });
+    expect((await getJson(`/api/logs/search?service=${service}&request_id=nope`)).body.logs).toEqual([]);
+  });
+
+  it("stores every field of an entry, and filters by trace_id", async () => {
+    const service = uniqueService("fields");
+    const now = Date.now();
+    const entry = {
+      id: "f-1",
+      timestamp: now,
+      received_at: now,
+      level: "warn",
+      message: "with extras",
+      service,
+      domain: "default",
+      trace_id: "4bf92f3577b34da6a3ce929d0e0e4736",
+      span_id: "00f067aa0ba902b7",
+      severity: "WARNING",
+      metadata: { nested: { a: [1, 2, "three"] }, quote: 'say "hi" \\ there' },
+    } as NormalisedLogEntry;
+    const other = { ...entry, id: "f-2", trace_id: "another-trace" } as NormalisedLogEntry;
+    const out = await stubOf(service).ingest([entry, other]);
+    expect(out.entries.map((e) => e.duplicate)).toEqual([false, false]);
+    const got = await runInDurableObject(stubOf(service), (o) => o.getLog("f-1"));
+    expect(got).toMatchObject({ ...entry, seq: out.entries[0].seq });
+    const page = await runInDurableObject(stubOf(service), (o) =>
+      o.search({ filter: { traceId: "4bf92f3577b34da6a3ce929d0e0e4736" }, order: "desc", limit: 10 }),
+    );
+    expect(page.logs.map((l) => l.id)).toEqual(["f-1"]);
+  });
+
+  it("stays idempotent and exact after a restart: same seqs for resent ids, counts unchanged", async () => {
+    const service = uniqueService("restart");
+    const first = await ingest(batch(service, "ir", 50));
+    expect(first.body.accepted).toBe(50);
+    const seqs = await runInDurableObject(stubOf(service), (o) => o.search({ filter: {}, order: "asc", limit: 100 }));
+    await abortAllDurableObjects();
+    const again = await stubOf(service).ingest(
+      batch(service, "ir", 50).map((l) => ({
+        ...l,
+        level: l.level as "info",
+        timestamp: Date.now(),
+        received_at: Date.now(),
+        domain: "default",
+      })),
+    );
+    expect(again.entries.every((e) => e.duplicate)).toBe(true);
+    expect(again.entries.map((e) => e.seq)).toEqual(seqs.logs.map((l) => l.seq));
+    const m = await stubOf(service).metrics();
+    expect(m.received).toEqual({ error: 5, warn: 0, info: 45, debug: 0 });
+    expect(m.duplicates).toBe(50);
+    const stats = await stubOf(service).stats(60_000, "1s");
+    expect(stats.windows["1m"]).toMatchObject({ error: 5, info: 45, total: 50 });
+  });
+});
+
+describe("text search without a pattern-length limit (issue 16, item 2)", () => {
+  it("answers a 49-byte and a 1024-byte q with exactly the matching logs", async () => {
+    const service = uniqueService("longq");
+    const q49 = "a".repeat(49);
+    const q1024 = `${"Zz-".repeat(341)}end`.slice(0, 1024);
+    expect(q1024).toHaveLength(1024);
+    const logs = [
+      { id: "lq-1", level: "info", service, message: `prefix ${q49} suffix` },
+      { id: "lq-2", level: "info", service, message: `${"a".repeat(48)} only 48` },
+      { id: "lq-3", level: "error", service, message: `x ${q1024.toUpperCase()} y` },
+      { id: "lq-4", level: "error", service, message: `x ${q1024.slice(0, 1023)}` },
+    ];
+    expect((await ingest(logs)).body.accepted).toBe(4);
+    const a = await getJson(`/api/logs/search?service=${service}&q=${q49}`);
+    expect(a.status).toBe(200);
+    expect(a.body.logs.map((l: { id: string }) => l.id)).toEqual(["lq-1"]);
+    const b = await getJson(`/api/logs/search?service=${service}&q=${encodeURIComponent(q1024)}`);
+    expect(b.status).toBe(200);
+    expect(b.body.logs.map((l: { id: string }) => l.id)).toEqual(["lq-3"]);
+  });
+});
