@@ -16,7 +16,10 @@ export interface BenchResult {
 }
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const DEV_SET = join(REPO, "../shared/data/loghub-2k");
+/** The dev set next to the repo (a clone) or next to its worktree folder (a git worktree). */
+const DEV_SET =
+  [join(REPO, "../shared/data/loghub-2k"), join(REPO, "../../shared/data/loghub-2k")].find((d) => existsSync(d)) ??
+  join(REPO, "../shared/data/loghub-2k");
 
 /** Lines to mine: the dev set's message contents, or a synthetic stand-in when it is absent. */
 function throughputCorpus(): { source: string; datasets: string[][] } {

@@ -1,7 +1,9 @@
-// Online log template miner used by the LogAggregator Durable Object (one miner per level)
-// and by scripts/patterns.ts. Pure: no Workers or Node APIs. Algorithm in docs/PATTERNS.md.
+// Online log template miner: one per LogAggregator Durable Object (objects/pattern-engine.ts,
+// all levels together), and the miner of scripts/patterns.ts and scripts/eval-patterns.ts.
+// Pure: no Workers or Node APIs. Algorithm in docs/PATTERNS.md.
 //
-// Two levels:
+// Lines are tokenized and masked first (src/core/tokenize.ts: values with digits or a known
+// shape, dates in words, lists and value-only parenthesised parts as one `<*>`). Then two levels:
 //  * A group (Drain-like) collects lines with the same token count whose constant tokens
 //    mostly agree (similarity >= SIMILARITY_THRESHOLD). A position where lines of the group
 //    disagree becomes "differing" and the group remembers its distinct values, up to
@@ -9,8 +11,9 @@
 //  * A pattern (what callers see, with a stable id) is one combination of values at the
 //    group's differing positions. A differing position with few values is a constant that
 //    tells two events apart ("stored as bytes" / "stored as values"); once it reaches
-//    VARIABLE_CARDINALITY distinct values it is a variable: its values become `<*>` and the
-//    patterns that now coincide merge into the oldest one, the others become aliases.
+//    VARIABLE_CARDINALITY distinct values, or two values of one kind meet there (see
+//    fitsMask), it is a variable: its values become `<*>` and the patterns that now coincide
+//    merge into the oldest one, the others become aliases.
 // Ids never change: a line keeps the id it got, and resolve() follows merges.
 
 import { globMatch, templateSimilarity } from "./pattern-similarity.js";

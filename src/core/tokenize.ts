@@ -1,8 +1,10 @@
 // Tokenizer and generic variable masking for the pattern miner (src/core/pattern-miner.ts).
 // Pure: no Workers or Node APIs, so it runs in a Durable Object and in Node scripts alike.
 //
-// A message is split on whitespace; each token is masked on its own, so masking never
-// changes the token count. The masks are generic (no log family knows special words):
+// A message is split on whitespace; each token is masked on its own (below), then a second
+// pass (collapseVariables) joins values that span tokens: a date in words, a list of values,
+// a parenthesised part holding only values. The masks are generic (no log family knows
+// special words):
 //   numbers, hex, times, dates, IPv4/IPv6, host:port   -> any token holding a digit
 //   UUIDs, URLs (`x://`), e-mails, file paths (`/a/b`, `./a`, `~/a`, `C:\a`) -> `<*>`
 //   key=value                                        -> `key=<*>`
@@ -219,9 +221,9 @@ export function tokenize(message: string, maxTokens = Number.MAX_SAFE_INTEGER): 
     // `5.2 KB`: a byte unit right after a plain number is part of the value (sizes are
     // printed in whatever unit fits, so the unit varies with the number).
     out.push(prevNumber && isByteUnit(raw) ? WILDCARD + raw.slice(unitLength(raw)) : maskToken(raw));
-    let from = 0;
-    while (from < raw.length && OPENERS.indexOf(raw[from]) >= 0) from++;
-    prevNumber = isNumeric(raw, from);
+    // `(0.5 KB)`: a number after an opening bracket is still a number
+    const c0 = raw.charCodeAt(0);
+    prevNumber = isNumeric(raw, c0 === 40 || c0 === 91 ? 1 : 0);
   }
   return collapseVariables(out);
 }
@@ -257,14 +259,25 @@ function isWild(t: string): boolean {
   return true;
 }
 
+/** First three letters (lower case) of every DATE_WORDS entry, packed: a cheap first test. */
+const DATE_PREFIXES = new Set([...DATE_WORDS].map((w) => packPrefix(w, 0, w.length)));
+
+function packPrefix(t: string, a: number, b: number): number {
+  let key = 0;
+  for (let i = a; i < a + 3 && i < b; i++) key = key * 128 + (t.charCodeAt(i) | 32);
+  return key;
+}
+
 /** A month/weekday/zone word, optionally with punctuation around it (`Jul`, `Mon,`, `(UTC)`). */
 function isDateWord(t: string): boolean {
+  if (t.length > 12) return false;
   let a = 0;
   while (a < t.length && OPENERS.indexOf(t[a]) >= 0) a++;
   let b = t.length;
   while (b > a && CLOSERS.indexOf(t[b - 1]) >= 0) b--;
   if (b - a < 1 || b - a > 9) return false;
   for (let i = a; i < b; i++) if (!isAlpha(t.charCodeAt(i))) return false;
+  if (!DATE_PREFIXES.has(packPrefix(t, a, b))) return false;
   return DATE_WORDS.has(t.slice(a, b).toLowerCase());
 }
 
@@ -278,14 +291,9 @@ function maskWord(t: string): string {
 
 function collapseVariables(tokens: string[]): string[] {
   const n = tokens.length;
-  if (n < 2) return tokens;
-  let masked = false;
+  if (n < 2 || !needsCollapse(tokens)) return tokens;
   const wild = new Array<boolean>(n);
-  for (let i = 0; i < n; i++) {
-    wild[i] = isWild(tokens[i]);
-    masked ||= wild[i] || tokens[i].includes(WILDCARD);
-  }
-  if (!masked) return tokens; // nothing masked: no run, no date in words, no value-only part
+  for (let i = 0; i < n; i++) wild[i] = isWild(tokens[i]);
   // Date words: a run of date words and values that holds at least one value.
   for (let i = 0; i < n; i++) {
     if (wild[i] || !isDateWord(tokens[i])) continue;
@@ -332,6 +340,26 @@ function collapseVariables(tokens: string[]): string[] {
   return out;
 }
 
+/**
+ * Cheap pre-check (most lines have none of the three cases): a run of two values, a
+ * parenthesised value, or a date word next to a value.
+ */
+function needsCollapse(tokens: string[]): boolean {
+  let prevMasked = false;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i];
+    const masked = t.indexOf(WILDCARD) >= 0;
+    if (masked) {
+      if (prevMasked && isRunContinuation(tokens[i - 1], t)) return true;
+      if (t.charCodeAt(0) === 40 /* ( */) return true;
+      if (isWild(t) && ((i > 0 && isDateWord(tokens[i - 1])) || (i + 1 < tokens.length && isDateWord(tokens[i + 1]))))
+        return true;
+    }
+    prevMasked = masked;
+  }
+  return false;
+}
+
 /** Does `t` close a parenthesis (for the first token: one it also opened, `(<*>)`)? */
 function closesParen(t: string, first: boolean): boolean {
   const at = t.lastIndexOf(WILDCARD);
@@ -352,7 +380,8 @@ function trailingAfterParen(t: string): string {
  */
 function isRunContinuation(prev: string, t: string): boolean {
   const end = valueEnd(t);
-  if (end < 0 || end !== valueEnd(prev) || !prev.startsWith(t.slice(0, end))) return false;
+  if (end < 0 || end !== valueEnd(prev)) return false;
+  for (let i = 0; i < end; i++) if (prev.charCodeAt(i) !== t.charCodeAt(i)) return false;
   // `alpha:<*> alpha:<*>` is two name:value pairs (two ports of one host), not a list of ids
   for (let i = 0; i < end - 3; i++) if (t.charCodeAt(i) === 58 || t.charCodeAt(i) === 61) return false;
   return true;

@@ -123,6 +123,50 @@ describe("ids and merges", () => {
     expect(miner.size).toBe(1);
   });
 
+  it("treats a host in front of a port as a value: host:port merges at two hosts", () => {
+    const miner = new PatternMiner();
+    const a = miner.add("connect to alpha:8080 refused");
+    const b = miner.add("connect to beta:9090 refused");
+    expect(a.template).toBe("connect to alpha:<*> refused");
+    expect(b).toEqual({ id: a.id, template: "connect to <*> refused", isNew: false });
+    expect(miner.size).toBe(1);
+  });
+
+  it("keeps name:value words apart until the position has four values (an enumeration)", () => {
+    const miner = new PatternMiner();
+    const on = miner.add("got broadcast with action:SCREEN_ON");
+    const off = miner.add("got broadcast with action:SCREEN_OFF");
+    expect(off.id).not.toBe(on.id);
+    expect(miner.size).toBe(2);
+    miner.add("got broadcast with action:TIME_TICK");
+    const fourth = miner.add("got broadcast with action:USER_PRESENT");
+    expect(fourth).toEqual({ id: on.id, template: "got broadcast with <*>", isNew: false });
+    expect(miner.resolve(off.id)).toBe(on.id);
+  });
+
+  it("groups one event whose date is written in words, whatever the month and weekday", () => {
+    const miner = new PatternMiner();
+    const ids = [
+      "session closed at Sun Jul 17 04:05:59 2005 for root",
+      "session closed at Mon Aug 1 14:00:01 2005 for root",
+      "session closed at Tue Dec 30 23:59:59 2006 for root",
+    ].map((l) => miner.add(l).id);
+    expect(new Set(ids).size).toBe(1);
+    expect(miner.get(ids[0])!.template).toBe("session closed at <*> for root");
+  });
+
+  it("groups one event with and without an optional part of values, and lists of any length", () => {
+    const miner = new PatternMiner();
+    const sent = ["0 bytes sent", "512 bytes (0.5 KB) sent", "1048576 bytes (1.0 MB) sent"].map((l) => miner.add(l).id);
+    expect(new Set(sent).size).toBe(1);
+    const asks = ["ask 10.0.0.1:50010 to delete blk_1", "ask 10.0.0.2:50010 to delete blk_2 blk_3 blk_4"].map(
+      (l) => miner.add(l).id,
+    );
+    expect(new Set(asks).size).toBe(1);
+    expect(miner.get(asks[0])!.template).toBe("ask <*> to delete blk_<*>");
+    expect(miner.size).toBe(2);
+  });
+
   it("finds the event when the first word is the variable", () => {
     const miner = new PatternMiner();
     const programs = ["chrome.exe", "firefox.exe", "Dropbox.exe", "putty.exe", "git.exe"];
