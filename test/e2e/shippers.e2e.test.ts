@@ -291,12 +291,15 @@ log { source(s_in); destination(d_edge); };
     });
     otelLogs.setGlobalLoggerProvider(provider);
     const tracerProvider = new NodeTracerProvider();
+    tracerProvider.register(); // the context manager that carries the active span into pino calls
     const instrumentation = new PinoInstrumentation();
     instrumentation.setTracerProvider(tracerProvider);
     instrumentation.enable();
     try {
-      // required after enable(), so the instrumentation's require hook patches this copy
-      const instrumentedPino = createRequire(import.meta.url)("pino") as typeof pino;
+      // a fresh copy required after enable(), so the instrumentation's require hook patches it
+      const require = createRequire(import.meta.url);
+      delete require.cache[require.resolve("pino")];
+      const instrumentedPino = require("pino") as typeof pino;
       const logger = instrumentedPino(
         { level: "trace" },
         instrumentedPino.destination({ dest: "/dev/null", sync: true }),
