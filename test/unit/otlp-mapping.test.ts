@@ -238,7 +238,10 @@ describe("mapOtlpLogs", () => {
         path: "resourceLogs.0.scopeLogs.0.logRecords.2",
         reason: expect.stringContaining("is not nanoseconds since the epoch"),
       },
-      { path: "resourceLogs.0.scopeLogs.0.logRecords.3", reason: "traceId: must be 32 hex characters (or 16 bytes in base64)" },
+      {
+        path: "resourceLogs.0.scopeLogs.0.logRecords.3",
+        reason: "traceId: must be 32 hex characters (or 16 bytes in base64)",
+      },
       { path: "resourceLogs.0.scopeLogs.0.logRecords.4", reason: "attributes: nested deeper than 8 levels" },
       { path: "resourceLogs.0.scopeLogs.0.logRecords.5", reason: expect.stringMatching(/^body\.intValue/) },
     ]);

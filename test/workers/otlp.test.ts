@@ -134,7 +134,9 @@ describe("POST /v1/logs", () => {
     const msg: string = res.body.partialSuccess.errorMessage;
     expect(msg).toMatch(/^2 of 5 log records rejected: /);
     expect(msg).toContain("resourceLogs.0.scopeLogs.0.logRecords.1: body: is empty");
-    expect(msg).toContain("resourceLogs.0.scopeLogs.0.logRecords.4: traceId: must be 32 hex characters (or 16 bytes in base64)");
+    expect(msg).toContain(
+      "resourceLogs.0.scopeLogs.0.logRecords.4: traceId: must be 32 hex characters (or 16 bytes in base64)",
+    );
     // a 17 KB attribute is cut and flagged, not refused
     const stored = await search(service);
     expect(stored.map((l) => [l.level, l.message, l.truncated ?? false])).toEqual([
