@@ -185,17 +185,24 @@ export function levelInLine(line: string): { level: Level; written: string } | u
   return undefined;
 }
 
-/** A JSON object line's fields, `message` set from msg/message; undefined for other lines. */
-function jsonLineFields(line: string): Record<string, unknown> | undefined {
-  if (!line.startsWith("{")) return undefined;
+/**
+ * A structured line's fields, `message` set from its message; undefined for other lines:
+ * - a JSON object with msg/message (pino-loki, Bunyan, JSON loggers);
+ * - `text {json object}`, winston-loki's default line (the message, then the log's meta).
+ */
+export function jsonLineFields(line: string): Record<string, unknown> | undefined {
   let o: unknown;
-  try {
-    o = JSON.parse(line);
-  } catch {
-    return undefined;
+  let text: string | undefined;
+  if (line.startsWith("{")) o = parseJson(line);
+  else {
+    const cut = line.indexOf(" {");
+    if (cut > 0 && line.endsWith("}")) {
+      o = parseJson(line.slice(cut + 1));
+      text = line.slice(0, cut);
+    }
   }
   if (!isObject(o)) return undefined;
-  const message = typeof o.msg === "string" ? o.msg : typeof o.message === "string" ? o.message : undefined;
+  const message = text ?? (typeof o.msg === "string" ? o.msg : typeof o.message === "string" ? o.message : undefined);
   if (message === undefined || message === "") return undefined;
   const fields: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(o)) {
@@ -204,6 +211,14 @@ function jsonLineFields(line: string): Record<string, unknown> | undefined {
   }
   fields.message = message;
   return fields;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 export interface LokiMapped {

@@ -12,11 +12,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import winston from "winston";
 import LokiTransport from "winston-loki";
 import { spawnSync } from "node:child_process";
-import { createRequire } from "node:module";
-import { logs as otelLogs } from "@opentelemetry/api-logs";
-import { OTLPLogExporter as OTLPJsonLogExporter } from "@opentelemetry/exporter-logs-otlp-http";
-import { PinoInstrumentation } from "@opentelemetry/instrumentation-pino";
-import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
@@ -269,61 +264,6 @@ log { source(s_in); destination(d_edge); };
     } finally {
       await proc.stop();
       rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
-  it("pino with @opentelemetry/instrumentation-pino inside a span, exported as OTLP JSON", async () => {
-    const service = unique("pino-otel");
-    const exporter = new OTLPJsonLogExporter({
-      url: `${server!.url}/v1/logs`,
-      headers: { Authorization: `Bearer ${INGEST_KEY}` },
-    });
-    const results: number[] = [];
-    const exportOriginal = exporter.export.bind(exporter);
-    exporter.export = (records, done) =>
-      exportOriginal(records, (r) => {
-        results.push(r.code);
-        done(r);
-      });
-    const provider = new LoggerProvider({
-      resource: resourceFromAttributes({ "service.name": service }),
-      processors: [new SimpleLogRecordProcessor({ exporter })],
-    });
-    otelLogs.setGlobalLoggerProvider(provider);
-    const tracerProvider = new NodeTracerProvider();
-    const instrumentation = new PinoInstrumentation();
-    instrumentation.setTracerProvider(tracerProvider);
-    instrumentation.enable();
-    try {
-      // required after enable(), so the instrumentation's require hook patches this copy
-      const instrumentedPino = createRequire(import.meta.url)("pino") as typeof pino;
-      const logger = instrumentedPino(
-        { level: "trace" },
-        instrumentedPino.destination({ dest: "/dev/null", sync: true }),
-      );
-      let traceId = "";
-      tracerProvider.getTracer("e2e").startActiveSpan("checkout", (span) => {
-        traceId = span.spanContext().traceId;
-        logger.warn({ cart: 3 }, "inside a span");
-        logger.error("failed inside a span");
-        span.end();
-      });
-      logger.info("outside any span");
-      await provider.forceFlush();
-      expect(results).toEqual([0, 0, 0]);
-      const stored = await waitFor(service, 3);
-      expect(byMessage(stored.map((l) => [l.service, l.level, l.message, l.request_id ?? null]))).toEqual(
-        byMessage([
-          [service, "warn", "inside a span", traceId],
-          [service, "error", "failed inside a span", traceId],
-          [service, "info", "outside any span", null],
-        ]),
-      );
-      expect(stored.find((l) => l.message === "inside a span")?.metadata?.cart).toBe(3);
-    } finally {
-      instrumentation.disable();
-      otelLogs.disable();
-      await provider.shutdown();
     }
   });
 });

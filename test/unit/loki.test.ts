@@ -89,4 +89,14 @@ describe("Loki push mapping", () => {
     const s = { labels: { app: "w" }, entries: [{ ns: "1790000000000000001", line: "x", structured: {} }] };
     expect(mapLokiStreams([s]).entries[0].entry.id).toBe(mapLokiStreams([s]).entries[0].entry.id);
   });
+
+  it("splits winston-loki's `message {meta}` lines and JSON lines into message and fields", () => {
+    const map = (line: string) =>
+      mapLokiStreams([
+        { labels: { app: "w", level: "info" }, entries: [{ ns: "1790000000000000000", line, structured: {} }] },
+      ]).entries[0].entry;
+    expect(map('order placed {"level":"info","order":"7"}')).toMatchObject({ message: "order placed", order: "7" });
+    expect(map('{"msg":"hi","user":"u"}')).toMatchObject({ message: "hi", user: "u" });
+    expect(map("no json {here")).toMatchObject({ message: "no json {here" });
+  });
 });

@@ -661,13 +661,13 @@ const ROWS: Row[] = [
 
   // ---- POST /v1/logs (OTLP/JSON) ----
   {
-    name: "OTLP protobuf content type",
+    name: "OTLP protobuf that is not a request",
     method: "POST",
     path: "/v1/logs",
-    body: new Uint8Array([0x0a, 0x00]),
+    body: new Uint8Array([0x0a, 0x05, 0x01]),
     contentType: "application/x-protobuf",
-    status: 415,
-    code: "unsupported_media_type",
+    status: 400,
+    code: "invalid_request",
   },
   {
     name: "OTLP broken JSON",
