@@ -2,15 +2,27 @@
 // request or a flush forever (issue 16, item 8: searches that took 604 s with an idle CPU):
 // every call is bounded by DATA_SERVICE_TIMEOUT (300 ms in this project) and answers 502
 // upstream_unavailable, or, for a flush, keeps the rows and reports the timeout.
-import { http, HttpResponse } from "msw";
+import { delay, http, HttpResponse } from "msw";
 import { describe, expect, it } from "vitest";
 import { call, ingest, KEYS, uniqueService } from "../workers/helpers.js";
 import { server } from "./setup.js";
 
-const never = () => new Promise<never>(() => {});
-/** 200 with headers now and a body that never ends. */
+/** Far past DATA_SERVICE_TIMEOUT (300 ms), but finite, so nothing is left pending after the run. */
+const STALL_MS = 10_000;
+const never = async () => {
+  await delay(STALL_MS);
+  return HttpResponse.json({ error: { code: "internal", message: "too late" } }, { status: 500 });
+};
+/** 200 with headers now and a body that doesn't end before STALL_MS. */
 const stalledBody = () =>
-  new HttpResponse(new ReadableStream({ start: () => {} }), { headers: { "content-type": "application/json" } });
+  new HttpResponse(
+    new ReadableStream({
+      start(controller) {
+        setTimeout(() => controller.close(), STALL_MS);
+      },
+    }),
+    { headers: { "content-type": "application/json" } },
+  );
 
 async function expectUpstream(res: Response) {
   expect(res.status).toBe(502);

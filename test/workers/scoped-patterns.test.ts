@@ -69,15 +69,35 @@ describe("learn with a key limited to some services", () => {
 
 describe("pattern history for a key limited to some services", () => {
   const DAY = 86_400_000;
+  // Messages carry the pattern id: the data service merges patterns with the same template, and
+  // each test seeds its own.
   async function seedHistory() {
     const other = uniqueService("hist");
     const patternId = `p_hist${Math.random().toString(36).slice(2, 12)}`;
     const now = Date.now();
     const base = { received_at: now, level: "error", domain: "default", pattern_id: patternId };
     const logs = [
-      { ...base, id: `${patternId}-a1`, timestamp: now - 5 * DAY, message: "disk full on node 1", service: "api" },
-      { ...base, id: `${patternId}-a2`, timestamp: now - 4 * DAY, message: "disk full on node 2", service: "api" },
-      { ...base, id: `${patternId}-b1`, timestamp: now - 2 * DAY, message: "disk full on node 3", service: other },
+      {
+        ...base,
+        id: `${patternId}-a1`,
+        timestamp: now - 5 * DAY,
+        message: `${patternId} disk full on node 1`,
+        service: "api",
+      },
+      {
+        ...base,
+        id: `${patternId}-a2`,
+        timestamp: now - 4 * DAY,
+        message: `${patternId} disk full on node 2`,
+        service: "api",
+      },
+      {
+        ...base,
+        id: `${patternId}-b1`,
+        timestamp: now - 2 * DAY,
+        message: `${patternId} disk full on node 3`,
+        service: other,
+      },
     ];
     const binding = (env as unknown as { DATA_SERVICE: Fetcher }).DATA_SERVICE;
     const res = await binding.fetch("http://data-service.test/api/logs/batch", {
