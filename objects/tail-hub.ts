@@ -328,7 +328,12 @@ export class TailHub extends DurableObject<Env> {
   }
 
   #forget(ws: WebSocket): void {
-    const a = ws.deserializeAttachment() as HubAttachment | null;
+    let a: HubAttachment | null = null;
+    try {
+      a = ws.deserializeAttachment() as HubAttachment | null;
+    } catch {
+      // a socket in error may have nothing to read: nothing to linger for
+    }
     if (a) {
       this.#lingering.push({ scope: a.sub, until: Date.now() + HUB_LINGER_MS });
       if (this.#lingering.length > HUB_LINGER_MAX) this.#lingering.shift();
