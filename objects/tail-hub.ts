@@ -29,8 +29,10 @@ export const HUB_TAG = "hub";
 export const HUB_FLUSH_MS = 50;
 /** Entries queued per subscriber between two sends; beyond it they are `dropped`. */
 export const HUB_QUEUE_MAX = 5000;
-/** After the last subscriber leaves, keep collecting this long: a reconnect with `since=` resumes gap-free. */
+/** After a subscriber leaves, keep collecting what it could see this long: a reconnect with `since=` resumes gap-free. */
 export const HUB_LINGER_MS = 60_000;
+/** Scopes of recently closed subscribers kept for that; beyond it the oldest is forgotten. */
+export const HUB_LINGER_MAX = 1000;
 /** Entries kept for replay, newest first: whichever bound is hit first. */
 export const HUB_RETAIN_ENTRIES = 100_000;
 export const HUB_RETAIN_MS = 10 * 60_000;
@@ -81,7 +83,8 @@ function sourceParts(source: string): { domain: string; service: string } {
 
 export class TailHub extends DurableObject<Env> {
   #nextSeq: number;
-  #lingerUntil = 0;
+  /** scopes of subscribers that left less than HUB_LINGER_MS ago (memory only, bounded) */
+  #lingering: { scope: HubAttachment["sub"]; until: number }[] = [];
   #publishes = 0;
   #declinedWindowStart = 0;
   #declinedInWindow = 0;
@@ -108,9 +111,15 @@ export class TailHub extends DurableObject<Env> {
   /** Takes one aggregator's freshly stored entries (in its seq order) and fans them out. */
   publish(source: string, entries: StoredLogEntry[], dropped = 0): PublishReply {
     const now = Date.now();
-    const sockets = this.ctx.getWebSockets(HUB_TAG);
-    if (sockets.length > 0) this.#lingerUntil = now + HUB_LINGER_MS;
-    else if (now >= this.#lingerUntil) return { listening: false, quietMs: this.#declined(now) };
+    const { domain, service } = sourceParts(source);
+    // Only sources some subscriber may see are published: a one-service tail does not make the
+    // whole fleet publish.
+    const sockets = this.ctx.getWebSockets(HUB_TAG).flatMap((ws) => {
+      const a = ws.deserializeAttachment() as HubAttachment | null;
+      return a && hubSeesSource(a.sub, source, domain, service) ? [{ ws, a }] : [];
+    });
+    if (sockets.length === 0 && !this.#lingerWants(source, domain, service, now))
+      return { listening: false, quietMs: this.#declined(now) };
     if (entries.length === 0 && dropped === 0) return { listening: true };
 
     const first = this.#nextSeq;
@@ -127,10 +136,7 @@ export class TailHub extends DurableObject<Env> {
       );
       if (++this.#publishes % TRIM_EVERY_PUBLISHES === 0) this.#trim(now);
     }
-    const { domain, service } = sourceParts(source);
-    for (const ws of sockets) {
-      const a = ws.deserializeAttachment() as HubAttachment | null;
-      if (!a || !hubSeesSource(a.sub, source, domain, service)) continue;
+    for (const { ws, a } of sockets) {
       const flow = this.#flowOf(ws, now);
       let p: Pending | undefined;
       for (let i = 0; i < entries.length; i++) {
@@ -147,6 +153,12 @@ export class TailHub extends DurableObject<Env> {
     }
     if (this.#pending.size > 0 && !this.#timer) this.#timer = setTimeout(() => this.#flush(), HUB_FLUSH_MS);
     return { listening: true };
+  }
+
+  #lingerWants(source: string, domain: string, service: string, now: number): boolean {
+    if (this.#lingering.length > 0 && this.#lingering[0].until <= now)
+      this.#lingering = this.#lingering.filter((l) => l.until > now);
+    return this.#lingering.some((l) => hubSeesSource(l.scope, source, domain, service));
   }
 
   /** Counts an ask nobody wanted and answers the quiet time for it (from the last second's asks). */
@@ -248,7 +260,6 @@ export class TailHub extends DurableObject<Env> {
     const now = Date.now();
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server, [HUB_TAG]);
-    this.#lingerUntil = now + HUB_LINGER_MS;
     const { since, ...scope } = sub;
     const head = this.#nextSeq - 1;
     // Replay and go live in one synchronous step: no publish runs in between (no gap, no duplicate).
@@ -317,6 +328,16 @@ export class TailHub extends DurableObject<Env> {
   }
 
   #forget(ws: WebSocket): void {
+    let a: HubAttachment | null = null;
+    try {
+      a = ws.deserializeAttachment() as HubAttachment | null;
+    } catch {
+      // a socket in error may have nothing to read: nothing to linger for
+    }
+    if (a) {
+      this.#lingering.push({ scope: a.sub, until: Date.now() + HUB_LINGER_MS });
+      if (this.#lingering.length > HUB_LINGER_MAX) this.#lingering.shift();
+    }
     this.#pending.delete(ws);
     this.#flows.delete(ws);
   }
