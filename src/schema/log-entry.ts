@@ -3,6 +3,10 @@
 // data service all share. This module is the single source of truth for those shapes.
 import { z } from "zod";
 import { knownLevel, toLevel } from "../core/levels.js";
+import { truncateUtf8, utf8Length } from "../core/utf8.js";
+
+// One UTF-8 byte count for the whole tree (src/core/utf8.ts), re-exported for the schema's callers.
+export { truncateUtf8, utf8Length };
 
 export const LEVELS = ["error", "warn", "info", "debug"] as const;
 export const Level = z.enum(LEVELS);
@@ -84,28 +88,6 @@ export const Timestamp = z.unknown().transform((value, ctx) => {
   }
   return parsed;
 });
-
-export function utf8Length(s: string): number {
-  let bytes = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) bytes += 1;
-    else if (c < 0x800) bytes += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-      bytes += 4;
-      i++;
-    } else bytes += 3;
-  }
-  return bytes;
-}
-
-/** Cuts a string to at most maxBytes of UTF-8 without splitting a character. */
-export function truncateUtf8(s: string, maxBytes: number): string {
-  if (s.length * 3 <= maxBytes || utf8Length(s) <= maxBytes) return s;
-  const buf = new Uint8Array(maxBytes);
-  const { read } = new TextEncoder().encodeInto(s, buf);
-  return s.slice(0, read);
-}
 
 const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
 
