@@ -106,6 +106,9 @@ describe("OpenTelemetry SDK → POST /v1/logs", () => {
     expect(err.timestamp).toBeLessThanOrEqual(Date.now());
     expect(err.request_id).toBe(traceId);
     expect(err.user_id).toBe("u-42");
+    // trace and span ids are first-class fields (issue 13), no longer only in metadata.otel
+    expect((err as { trace_id?: string }).trace_id).toBe(traceId);
+    expect((err as { span_id?: string }).span_id).toBe(spanId);
     expect(err.context).toEqual({ url: "https://shop.example.com/pay", method: "POST", ip: "203.0.113.9" });
     expect(err.stack_trace).toBe("TimeoutError: upstream took 3000 ms\n    at pay (pay.js:10:5)");
     expect(err.metadata).toMatchObject({
@@ -115,7 +118,6 @@ describe("OpenTelemetry SDK → POST /v1/logs", () => {
       tags: ["a", "b"],
       "exception.type": "TimeoutError",
       otel: {
-        span_id: spanId,
         flags: 1,
         severity_number: SeverityNumber.ERROR,
         severity_text: "ERROR",
