@@ -52,12 +52,6 @@ const FAULT_VARS = {
   FLUSH_BACKOFF_BASE_MS: "20",
   SHARD_OVERRIDES: "check-sharded=3",
 };
-const STALLED_FILE = "test/workers-faults/stalled-data-service.test.ts";
-const faultsProject = phaseProject("workers-faults", FAULT_VARS);
-faultsProject.test = { ...faultsProject.test, exclude: [STALLED_FILE] } as typeof faultsProject.test;
-const stalledProject = phaseProject("workers-faults", FAULT_VARS);
-stalledProject.test = { ...stalledProject.test, name: "workers-faults-stalled", include: [STALLED_FILE] };
-
 export default defineConfig({
   test: {
     projects: [
@@ -122,10 +116,7 @@ export default defineConfig({
       // The other two deployment phases, each its own workerd with its own configuration:
       // `workers-faults` talks to a data service at DATA_SERVICE_URL that msw fakes (failures,
       // timeouts, refusals); `workers-kv` runs the KV-only phase (PERSISTENCE_ENABLED=false).
-      faultsProject,
-      // The stalled-data-service tests hang when they share a runtime with the other fault files
-      // (they pass alone; cause not found yet, see the closing note of stop 18): their own runtime.
-      stalledProject,
+      phaseProject("workers-faults", FAULT_VARS),
       // also: tight rate limits, so 429s can be tested without flooding
       phaseProject(
         "workers-kv",

@@ -1,10 +1,10 @@
 // Issue 16, item 1: a quiet service's logs must reach the data service although its object is
 // evicted before the alarm. The alarm wakes a fresh instance; what is due must come from durable
 // state (the outbox's oldest segment), not from a field the constructor sets to "now".
-import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { ingest, uniqueService } from "../workers/helpers.js";
+import { ingest, restartObject, uniqueService } from "../workers/helpers.js";
 import { fake } from "./setup.js";
 
 const FLUSH_INTERVAL_MS = 1000; // vitest.config.ts, workers-faults
@@ -18,12 +18,12 @@ describe("a quiet service whose object is evicted before its alarm", () => {
     const service = uniqueService("quiet");
     const ingestedAt = Date.now();
     expect((await ingest([{ id: "quiet-1", level: "info", message: "only one", service }])).body.accepted).toBe(1);
-    await abortAllDurableObjects(); // evicted: memory gone, SQLite and the alarm kept
+    await restartObject(stubOf(service)); // evicted: memory gone, SQLite and the alarm kept
     // The alarm is due no later than the log's arrival + FLUSH_INTERVAL_MS.
     const alarm = await runInDurableObject(stubOf(service), (_, s) => s.storage.getAlarm());
     expect(alarm).not.toBeNull();
     expect(alarm!).toBeLessThanOrEqual(Date.now() + FLUSH_INTERVAL_MS);
-    await abortAllDurableObjects(); // and evicted again before the alarm
+    await restartObject(stubOf(service)); // and evicted again before the alarm
     await sleepUntil(ingestedAt + FLUSH_INTERVAL_MS + 100);
     // The alarm runs on a fresh instance (the platform may already have run it: then it's done).
     await runDurableObjectAlarm(stubOf(service));
@@ -36,7 +36,7 @@ describe("a quiet service whose object is evicted before its alarm", () => {
     const service = uniqueService("quiet-down");
     expect((await ingest([{ id: "quiet-2", level: "warn", message: "one", service }])).body.accepted).toBe(1);
     fake.failure = "503";
-    await abortAllDurableObjects();
+    await restartObject(stubOf(service));
     await sleepUntil(Date.now() + FLUSH_INTERVAL_MS + 100);
     await runDurableObjectAlarm(stubOf(service));
     const h = await runInDurableObject(stubOf(service), (o) => o.health());
@@ -44,7 +44,7 @@ describe("a quiet service whose object is evicted before its alarm", () => {
     expect(h.failures).toBeGreaterThan(0);
     expect(await runInDurableObject(stubOf(service), (_, s) => s.storage.getAlarm())).not.toBeNull();
     fake.failure = "none";
-    await abortAllDurableObjects();
+    await restartObject(stubOf(service));
     // the retry alarm (backoff from 20 ms here) runs on yet another fresh instance
     const deadline = Date.now() + 10_000;
     while (!fake.stored.has("quiet-2") && Date.now() < deadline) await sleepUntil(Date.now() + 50);

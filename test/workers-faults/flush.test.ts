@@ -1,9 +1,9 @@
 // The flush pipeline against a data service that fails: every acknowledged log arrives exactly
 // once, in calls of at most BULK_INSERT_SIZE, whatever fails and for how long.
-import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { call, getJson, ingest, KEYS, uniqueService } from "../workers/helpers.js";
+import { call, getJson, ingest, KEYS, restartObject, uniqueService } from "../workers/helpers.js";
 import { fake } from "./setup.js";
 
 const stubOf = (service: string) => env.LOG_AGGREGATOR.getByName(`default/${service}`);
@@ -97,7 +97,7 @@ describe("flush to the data service", () => {
   it("loses nothing when the Durable Object restarts between ingest and flush", async () => {
     const service = uniqueService("restart");
     const ids = await ingestMany(service, 75, "rs");
-    await abortAllDurableObjects();
+    await restartObject(stubOf(service));
     expect(fake.stored.size).toBe(0);
     // the restarted object re-arms its alarm from SQLite
     const alarm = await runInDurableObject(stubOf(service), (_, s) => s.storage.getAlarm());
@@ -112,7 +112,7 @@ describe("flush to the data service", () => {
     fake.failure = "hold"; // each batch is stored, then answered 250 ms later
     const flushing = call(`/api/admin/flush?service=${service}`, { method: "POST", key: KEYS.admin }).catch(() => null);
     await new Promise((r) => setTimeout(r, 100)); // the first batch is stored, its answer not yet read
-    await abortAllDurableObjects();
+    await restartObject(stubOf(service));
     await flushing;
     expect(fake.stored.size).toBeGreaterThan(0);
     expect(fake.stored.size).toBeLessThan(150);

@@ -1,9 +1,9 @@
 // Live counters, stats and error-rate: exact values across windows, 200/503 with min_events,
 // and the same numbers after the Durable Object restarts (memory gone, SQLite intact).
-import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { getJson, ingest, uniqueService } from "./helpers.js";
+import { getJson, ingest, restartObject, uniqueService } from "./helpers.js";
 
 type Windows = Record<
   "1m" | "5m" | "15m" | "1h" | "24h",
@@ -45,7 +45,7 @@ describe("live counters", () => {
     const mark = (o: object) => ((o as { marker?: number }).marker = 1);
     const marked = (o: object) => (o as { marker?: number }).marker;
     await runInDurableObject(env.LOG_AGGREGATOR.getByName(`default/${service}`), mark);
-    await abortAllDurableObjects();
+    await restartObject(env.LOG_AGGREGATOR.getByName(`default/${service}`));
     // a new instance: memory is gone, SQLite is not
     expect(await runInDurableObject(env.LOG_AGGREGATOR.getByName(`default/${service}`), marked)).toBeUndefined();
 

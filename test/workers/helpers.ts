@@ -1,4 +1,5 @@
 // Helpers for tests inside workerd: HTTP through the Worker's default export, dev keys.
+import { runInDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 
 export const KEYS = {
@@ -44,4 +45,20 @@ let counter = 0;
 export function uniqueService(prefix = "svc"): string {
   counter++;
   return `${prefix}-${counter}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/**
+ * Restarts one Durable Object: its memory is gone, its SQLite and alarm are kept, and the next
+ * call gets a fresh instance. Unlike abortAllDurableObjects(), which also aborts the test runner's
+ * own object and miniflare's KV object mid-write (after which a console line from an object's
+ * alarm can leave vitest waiting for the test file forever), it touches nothing else.
+ */
+export async function restartObject(stub: DurableObjectStub): Promise<void> {
+  const outcome = await runInDurableObject(stub, (_, state) => {
+    state.abort("restarted by a test");
+  }).then(
+    () => "returned",
+    (e: unknown) => String(e),
+  );
+  if (!outcome.includes("restarted by a test")) throw new Error(`restartObject: the object did not abort (${outcome})`);
 }

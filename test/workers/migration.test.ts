@@ -1,11 +1,11 @@
 // The migration from the row-per-log layout (schema_version 1) to segments: an object populated
 // through the old layout's own statements answers exactly the same before, during and after the
 // conversion, which runs in bounded steps across alarm runs and loses or duplicates nothing.
-import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { REGISTRY_NAME } from "../../objects/service-registry.js";
-import { getJson, ingest, uniqueService } from "./helpers.js";
+import { getJson, ingest, restartObject, uniqueService } from "./helpers.js";
 
 // The old layout's DDL and insert, verbatim from objects/log-store.ts before segments.
 const OLD_DDL = `
@@ -95,7 +95,7 @@ describe("migration from the row-per-log layout", () => {
       );
     });
     await env.SERVICE_REGISTRY.getByName(REGISTRY_NAME).touch("default", service, now);
-    await abortAllDurableObjects(); // the next instance finds the old layout
+    await restartObject(stub()); // the next instance finds the old layout
 
     const kept = ROWS - 10;
     const observe = async () => {
@@ -168,7 +168,7 @@ describe("migration from the row-per-log layout", () => {
       expect(state.legacyRows + state.segmentLogs).toBe(kept);
       expect(await observe()).toEqual(want);
       if (state.version === "2") break;
-      await abortAllDurableObjects(); // a restart in the middle of the migration
+      await restartObject(stub()); // a restart in the middle of the migration
       expect(await observe()).toEqual(want);
     }
     expect(seen[seen.length - 1]).toEqual({ version: "2", legacyRows: 0, segmentLogs: kept });

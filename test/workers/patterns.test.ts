@@ -1,8 +1,8 @@
 // Patterns in the aggregator: every stored log gets a pattern_id, patterns merge by template
 // across services, survive restarts with the same ids, and feed similar / learn / analyze.
-import { abortAllDurableObjects } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, getJson, ingest, KEYS, uniqueService } from "./helpers.js";
+import { call, getJson, ingest, KEYS, restartObject, uniqueService } from "./helpers.js";
 
 type P = {
   id: string;
@@ -83,7 +83,7 @@ describe("patterns", () => {
     const before = await patternsOf(`service=${service}`);
     await call(`/api/admin/flush?service=${service}`, { method: "POST", key: KEYS.admin }); // checkpoint
     await ingest(loginLogs(service, 5, "pr2")); // after the checkpoint: replayed on restart
-    await abortAllDurableObjects();
+    await restartObject(env.LOG_AGGREGATOR.getByName(`default/${service}`));
     await ingest(loginLogs(service, 3, "pr3"));
     const after = await patternsOf(`service=${service}`);
     expect(after).toHaveLength(1);

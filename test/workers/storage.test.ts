@@ -1,11 +1,11 @@
 // The segment store (issue 11): one SQLite row per ingested batch, every field of an entry kept,
 // exact lookups through blooms and the id table, idempotency and counts exact after a restart,
 // and `q` matched in JS with no pattern-length limit (issue 16, item 2).
-import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { NormalisedLogEntry } from "../../src/schema/log-entry.js";
-import { getJson, ingest, uniqueService } from "./helpers.js";
+import { getJson, ingest, restartObject, uniqueService } from "./helpers.js";
 
 const stubOf = (service: string) => env.LOG_AGGREGATOR.getByName(`default/${service}`);
 const rowsWritten = (service: string) =>
@@ -85,7 +85,7 @@ describe("segment storage", () => {
     const first = await ingest(batch(service, "ir", 50));
     expect(first.body.accepted).toBe(50);
     const seqs = await runInDurableObject(stubOf(service), (o) => o.search({ filter: {}, order: "asc", limit: 100 }));
-    await abortAllDurableObjects();
+    await restartObject(stubOf(service));
     const again = await stubOf(service).ingest(
       batch(service, "ir", 50).map((l) => ({
         ...l,
