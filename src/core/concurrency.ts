@@ -36,3 +36,26 @@ export async function firstInChunks<T, R>(
   }
   return { found: null, asked: items.length };
 }
+
+/** A call that did not settle within its deadline (see withDeadline). */
+export class DeadlineExceeded extends Error {
+  constructor(
+    readonly what: string,
+    readonly ms: number,
+  ) {
+    super(`${what} did not answer within ${ms} ms`);
+  }
+}
+
+/**
+ * `promise`, or a DeadlineExceeded rejection after `ms`: a request that waits on another object
+ * must end even when that object never answers (the call itself is not cancelled; its late
+ * result is dropped).
+ */
+export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DeadlineExceeded(what, ms)), ms);
+  });
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
+}

@@ -2,7 +2,6 @@
 // and GET /health (no key; a short cache so it can't be used to fan out at will).
 import { Hono } from "hono";
 import { z } from "zod";
-import { mapLimit } from "../core/concurrency.js";
 import type { Config } from "../config.js";
 import { DataServiceClient } from "../data-service-client.js";
 import type { Env } from "../env.js";
@@ -14,7 +13,7 @@ import { loadConfig } from "../config.js";
 import { aggregator } from "./aggregators.js";
 import { REJECTION_RING_SIZE } from "../core/rejections.js";
 import { type AppEnv, parseQuery, requireKey } from "./context.js";
-import { expandShards, FANOUT_CONCURRENCY, knownServices, resolveTargets } from "./targets.js";
+import { expandShards, fanOut, knownServices, resolveTargets } from "./targets.js";
 
 export const adminRoutes = new Hono<AppEnv>();
 
@@ -26,7 +25,7 @@ adminRoutes.post("/api/admin/flush", async (c) => {
   const principal = await requireKey(c, "admin");
   const q = parseQuery(c, ServiceParam);
   const targets = await resolveTargets(c.env, principal, { services: q.service ? [q.service] : undefined });
-  const reports = await mapLimit(targets, FANOUT_CONCURRENCY, (t) => aggregator(c.env, t.name).flushNow());
+  const reports = await fanOut(targets, (t) => aggregator(c.env, t.name).flushNow());
   const errors = reports.map((r) => r.last_error).filter((e): e is string => e !== null);
   return c.json({
     flushed: reports.reduce((a, r) => a + r.flushed, 0),
@@ -42,7 +41,7 @@ adminRoutes.get("/api/admin/dead-letters", async (c) => {
   const q = parseQuery(c, ServiceParam);
   const targets = await resolveTargets(c.env, principal, { services: q.service ? [q.service] : undefined });
   const limit = q.limit ?? 100;
-  const lists = await mapLimit(targets, FANOUT_CONCURRENCY, (t) => aggregator(c.env, t.name).listDeadLetters(limit));
+  const lists = await fanOut(targets, (t) => aggregator(c.env, t.name).listDeadLetters(limit));
   return c.json({ dead_letters: lists.flat().slice(0, limit) });
 });
 
@@ -51,7 +50,7 @@ adminRoutes.post("/api/admin/dead-letters/replay", async (c) => {
   const q = parseQuery(c, ServiceParam);
   const targets = await resolveTargets(c.env, principal, { services: q.service ? [q.service] : undefined });
   const limit = q.limit ?? 1000;
-  const r = await mapLimit(targets, FANOUT_CONCURRENCY, (t) => aggregator(c.env, t.name).replayDeadLetters(limit));
+  const r = await fanOut(targets, (t) => aggregator(c.env, t.name).replayDeadLetters(limit));
   return c.json({ replayed: r.reduce((a, x) => a + x.replayed, 0) });
 });
 
@@ -61,7 +60,7 @@ adminRoutes.get("/api/admin/rejected", async (c) => {
   const q = parseQuery(c, ServiceParam);
   const targets = await resolveTargets(c.env, principal, { services: q.service ? [q.service] : undefined });
   const limit = Math.min(q.limit ?? 20, REJECTION_RING_SIZE);
-  const reports = await mapLimit(targets, FANOUT_CONCURRENCY, (t) => aggregator(c.env, t.name).getRejections(limit));
+  const reports = await fanOut(targets, (t) => aggregator(c.env, t.name).getRejections(limit));
   const services = reports
     .map((r, i) => ({ ...r, service: targets[i].service, domain: targets[i].domain }))
     .filter((r) => r.recent.length > 0 || Object.values(r.counts).some((n) => n > 0))
@@ -89,7 +88,7 @@ export async function applyRetention(
     env,
     (await knownServices(env)).filter((s) => canAccess(s.service) && (!services || services.includes(s.service))),
   );
-  const results = await mapLimit(targets, FANOUT_CONCURRENCY, (t) => aggregator(env, t.name).cleanup(before, q.level));
+  const results = await fanOut(targets, (t) => aggregator(env, t.name).cleanup(before, q.level));
   const client = DataServiceClient.fromEnv(config, env);
   if (!client) return { deleted: results.reduce((a, r) => a + r.deleted, 0), before };
   // Rows still in the outbox were never in the data service: count them here, the rest there.
@@ -132,7 +131,7 @@ export async function healthReport(env: Env): Promise<unknown> {
   // No key needed here, so the aggregators asked are bounded; how many were is in the body.
   const all = await expandShards(env, services);
   const targets = all.slice(0, HEALTH_MAX_AGGREGATORS);
-  const reports = await mapLimit(targets, FANOUT_CONCURRENCY, (t) =>
+  const reports = await fanOut(targets, (t) =>
     aggregator(env, t.name)
       .health()
       .catch(() => null),

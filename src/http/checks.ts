@@ -4,7 +4,6 @@
 // services only see and manage checks of those services.
 import { Hono } from "hono";
 import { nanoid } from "nanoid";
-import { mapLimit } from "../core/concurrency.js";
 import { ApiError, invalidRequest } from "../errors.js";
 import type { Principal } from "../auth.js";
 import { type Check, CheckInput, maskWebhookUrl } from "../schema/checks.js";
@@ -13,7 +12,7 @@ import { REGISTRY_NAME } from "../../objects/service-registry.js";
 import { aggregator } from "./aggregators.js";
 import { readJsonBody } from "./body.js";
 import { type AppContext, type AppEnv, requireKey } from "./context.js";
-import { FANOUT_CONCURRENCY } from "./targets.js";
+import { fanOut } from "./targets.js";
 
 export const checkRoutes = new Hono<AppEnv>();
 
@@ -61,9 +60,8 @@ function shown(principal: Principal, check: Check): Check {
 checkRoutes.get("/api/checks", async (c) => {
   const principal = await requireKey(c, "read");
   const locations = (await registry(c).checkLocations()).filter((l) => principal.canAccess(l.service));
-  const lists = await mapLimit(locations, FANOUT_CONCURRENCY, (l) =>
-    aggregator(c.env, aggregatorName(l.domain, l.service)).listChecks(),
-  );
+  const names = locations.map((l) => aggregatorName(l.domain, l.service));
+  const lists = await fanOut(names, (name) => aggregator(c.env, name).listChecks());
   return c.json({ checks: lists.flat().map((check) => shown(principal, check)) });
 });
 

@@ -3,7 +3,7 @@
 // seq) and signs a cursor at the last row, so pages never overlap or skip across sources.
 import { aggregator } from "./aggregators.js";
 import { Hono } from "hono";
-import { firstInChunks, mapLimit } from "../core/concurrency.js";
+import { firstInChunks, withDeadline } from "../core/concurrency.js";
 import {
   boundFor,
   comparePositions,
@@ -17,7 +17,7 @@ import { ID_RE, type StoredLogEntry } from "../schema/log-entry.js";
 import { SearchQuery, toLogFilter } from "../schema/query.js";
 import { DataServiceClient } from "../data-service-client.js";
 import { type AppEnv, parseQuery, requireKey } from "./context.js";
-import { FANOUT_CONCURRENCY, MAX_FANOUT, resolveTargets, type Target } from "./targets.js";
+import { FANOUT_CONCURRENCY, FANOUT_DEADLINE_MS, fanOut, MAX_FANOUT, resolveTargets, type Target } from "./targets.js";
 
 export const logRoutes = new Hono<AppEnv>();
 
@@ -97,7 +97,7 @@ logRoutes.get("/api/logs/search", async (c) => {
   }
   const targets = await resolveTargets(c.env, principal, { services: q.service, domains: q.domain });
   const filter = toLogFilter(q);
-  const pages = await mapLimit(targets, FANOUT_CONCURRENCY, async (t) => {
+  const pages = await fanOut(targets, async (t) => {
     const bound = after ? boundFor(after, t.name, order) : undefined;
     return aggregator(c.env, t.name).search({ filter, order, limit: limit + 1, after: bound });
   });
@@ -142,7 +142,9 @@ logRoutes.get("/api/logs/:id", async (c) => {
   // log is never a 404 because of how many services exist.
   const targets = await resolveTargets(c.env, principal, {}, { uncapped: true });
   let entry: StoredLogEntry | null = (
-    await firstInChunks(targets, MAX_FANOUT, FANOUT_CONCURRENCY, (t) => aggregator(c.env, t.name).getLog(id))
+    await firstInChunks(targets, MAX_FANOUT, FANOUT_CONCURRENCY, (t) =>
+      withDeadline(aggregator(c.env, t.name).getLog(id), FANOUT_DEADLINE_MS, `aggregator ${t.name}`),
+    )
   ).found;
   const client = DataServiceClient.fromEnv(c.get("config"), c.env);
   if (!entry && client) {

@@ -7,10 +7,10 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AggregatorMetrics } from "../../objects/log-aggregator.js";
-import { mapLimit } from "../core/concurrency.js";
+import { mapLimit, withDeadline } from "../core/concurrency.js";
 import { aggregator } from "./aggregators.js";
 import { type AppEnv, parseQuery, requireKey } from "./context.js";
-import { FANOUT_CONCURRENCY, resolveTargets } from "./targets.js";
+import { FANOUT_CONCURRENCY, FANOUT_DEADLINE_MS, resolveTargets } from "./targets.js";
 import { REGISTRY_NAME } from "../../objects/service-registry.js";
 
 export const metricsRoutes = new Hono<AppEnv>();
@@ -22,7 +22,7 @@ metricsRoutes.get("/metrics", async (c) => {
   let errors = 0;
   const all = await mapLimit(targets, FANOUT_CONCURRENCY, async (t) => {
     try {
-      return await aggregator(c.env, t.name).metrics();
+      return await withDeadline(aggregator(c.env, t.name).metrics(), FANOUT_DEADLINE_MS, `aggregator ${t.name}`);
     } catch (err) {
       errors++;
       console.error("metrics: aggregator did not answer", t.name, err instanceof Error ? err.message : String(err));

@@ -1,7 +1,6 @@
 // Pattern endpoints. Live answers come from the aggregators' miners (the last 24 h, merged by
 // template across services); ranges reaching further back are the data service's (history).
 import { Hono } from "hono";
-import { mapLimit } from "../core/concurrency.js";
 import { DAY_MS } from "../core/duration.js";
 import { LEARNED_KEY, type LearnedPattern, MAX_LEARNED_PATTERNS } from "../core/learned-patterns.js";
 import { mergePatterns } from "../core/pattern-merge.js";
@@ -25,7 +24,7 @@ import type { Principal } from "../auth.js";
 import { aggregator } from "./aggregators.js";
 import { readJsonBody } from "./body.js";
 import { type AppContext, type AppEnv, parseQuery, requireKey } from "./context.js";
-import { expandShards, FANOUT_CONCURRENCY, knownServices, resolveTargets } from "./targets.js";
+import { expandShards, fanOut, knownServices, resolveTargets } from "./targets.js";
 
 export const patternRoutes = new Hono<AppEnv>();
 
@@ -39,7 +38,7 @@ async function livePatterns(
   withTrend: boolean,
 ): Promise<Pattern[]> {
   const targets = await resolveTargets(c.env, principal, { services });
-  const lists = await mapLimit(targets, FANOUT_CONCURRENCY, (t) =>
+  const lists = await fanOut(targets, (t) =>
     aggregator(c.env, t.name).patterns({ start, end, bucketMs, minFrequency: 1, limit: 1000, withTrend }),
   );
   return mergePatterns(lists);
@@ -101,7 +100,7 @@ patternRoutes.get("/api/logs/patterns/similar", async (c) => {
 /** A pattern id that merged into another one still resolves (the miner keeps aliases). */
 async function findPattern(c: AppContext, principal: Principal, id: string): Promise<Pattern | undefined> {
   const targets = await resolveTargets(c.env, principal, {});
-  const found = await mapLimit(targets, FANOUT_CONCURRENCY, (t) => aggregator(c.env, t.name).pattern(id));
+  const found = await fanOut(targets, (t) => aggregator(c.env, t.name).pattern(id));
   return found.find((p): p is Pattern => p !== null);
 }
 
@@ -184,7 +183,7 @@ patternRoutes.post("/api/logs/patterns/learn", async (c) => {
   const all = [...current.values()];
   await c.env.LOGS_KV.put(LEARNED_KEY, JSON.stringify(all));
   const targets = await expandShards(c.env, await knownServices(c.env));
-  await mapLimit(targets, FANOUT_CONCURRENCY, (t) => aggregator(c.env, t.name).setLearnedPatterns(all));
+  await fanOut(targets, (t) => aggregator(c.env, t.name).setLearnedPatterns(all));
   const client = DataServiceClient.fromEnv(c.get("config"), c.env);
   if (client) {
     const res = await client.forward("POST", "/api/logs/patterns/learn", {

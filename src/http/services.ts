@@ -3,7 +3,6 @@
 import { aggregator } from "./aggregators.js";
 import { Hono } from "hono";
 import { z } from "zod";
-import { mapLimit } from "../core/concurrency.js";
 import { evaluateErrorRate } from "../core/error-rate.js";
 import { addCounts, emptyCounts, type SeriesPoint } from "../core/rolling-counters.js";
 import { HOUR_MS, MINUTE_MS } from "../core/duration.js";
@@ -13,7 +12,7 @@ import { shardNames } from "../core/sharding.js";
 import { ErrorRateQuery, StatsQuery } from "../schema/query.js";
 import type { StatsSnapshot } from "../../objects/log-aggregator.js";
 import { type AppContext, type AppEnv, parseQuery, requireKey } from "./context.js";
-import { FANOUT_CONCURRENCY, knownServices, resolveTargets } from "./targets.js";
+import { fanOut, knownServices, resolveTargets } from "./targets.js";
 
 export const serviceRoutes = new Hono<AppEnv>();
 
@@ -21,7 +20,7 @@ serviceRoutes.get("/api/services", async (c) => {
   const principal = await requireKey(c, "read");
   parseQuery(c, z.object({}).strict()); // no parameters: a typo is 400, not a silent default
   const targets = await resolveTargets(c.env, principal, {});
-  const snaps = await mapLimit(targets, FANOUT_CONCURRENCY, (t) => aggregator(c.env, t.name).stats(MINUTE_MS, "1m"));
+  const snaps = await fanOut(targets, (t) => aggregator(c.env, t.name).stats(MINUTE_MS, "1m"));
   // one row per domain/service, its shards summed
   const rows = new Map<
     string,
@@ -105,9 +104,7 @@ serviceRoutes.get("/api/services/:service/stats", async (c) => {
     q.window ?? (resolution === "1s" ? 5 * MINUTE_MS : HOUR_MS),
     resolution === "1s" ? 5 * MINUTE_MS : 24 * HOUR_MS,
   );
-  const snaps: StatsSnapshot[] = await mapLimit(names, FANOUT_CONCURRENCY, (n) =>
-    aggregator(c.env, n).stats(windowMs, resolution),
-  );
+  const snaps: StatsSnapshot[] = await fanOut(names, (n) => aggregator(c.env, n).stats(windowMs, resolution));
   const windows = snaps.reduce((acc, s) => addWindows(acc, s.windows), emptyWindows());
   return c.json({
     service,
@@ -123,10 +120,7 @@ serviceRoutes.get("/api/services/:service/error-rate", async (c) => {
   const q = parseQuery(c, ErrorRateQuery);
   const { service, names, domains } = await serviceTargets(c, q.domain);
   const windowMs = q.window ?? 5 * MINUTE_MS;
-  const counts = (await mapLimit(names, FANOUT_CONCURRENCY, (n) => aggregator(c.env, n).counts(windowMs))).reduce(
-    addCounts,
-    emptyCounts(),
-  );
+  const counts = (await fanOut(names, (n) => aggregator(c.env, n).counts(windowMs))).reduce(addCounts, emptyCounts());
   const result = evaluateErrorRate(counts, q.threshold ?? 0.05, q.min_events ?? 20);
   return c.json(
     {

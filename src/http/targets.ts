@@ -7,6 +7,7 @@ import type { Principal } from "../auth.js";
 import type { Config } from "../config.js";
 import type { Env } from "../env.js";
 import { loadConfig } from "../config.js";
+import { mapLimit, withDeadline } from "../core/concurrency.js";
 import { shardNames } from "../core/sharding.js";
 import { ApiError, type ErrorBody, errorBody } from "../errors.js";
 import { REGISTRY_NAME, type ServiceInfo } from "../../objects/service-registry.js";
@@ -29,6 +30,25 @@ export async function expandShards(env: Env, services: ServiceInfo[]): Promise<T
  */
 export const MAX_FANOUT = 10_000;
 export const FANOUT_CONCURRENCY = 32;
+/**
+ * Each aggregator call in a fan-out must answer within this: a stuck object turns the request
+ * into a 503 naming it, never a request that waits forever.
+ */
+export const FANOUT_DEADLINE_MS = 30_000;
+
+/**
+ * `fn` over every target (an aggregator name or a Target), FANOUT_CONCURRENCY at a time, each
+ * call within FANOUT_DEADLINE_MS (past it, DeadlineExceeded: the request answers 503).
+ */
+export function fanOut<T extends string | { name: string }, R>(
+  targets: readonly T[],
+  fn: (target: T, index: number) => Promise<R>,
+  deadlineMs = FANOUT_DEADLINE_MS,
+): Promise<R[]> {
+  return mapLimit(targets, FANOUT_CONCURRENCY, (t, i) =>
+    withDeadline(fn(t, i), deadlineMs, `aggregator ${typeof t === "string" ? t : t.name}`),
+  );
+}
 
 /** Every registered domain/service, read page by page (REGISTRY_PAGE_SIZE rows per RPC). */
 export async function knownServices(env: Env): Promise<ServiceInfo[]> {

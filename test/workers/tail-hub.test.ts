@@ -1,6 +1,6 @@
 // Tails whose sources follow the registry while they are open (issue 14): a service or domain
 // that first logs after the tail connected, a tail over all services (through the tail hub) at
-// 1,000 services, resume across a source added mid-tail, refusals on the handshake, and the
+// 300 services, resume across a source added mid-tail, refusals on the handshake, and the
 // close/ready fixes (issue 16 item 8). Tails over all services see every test's logs, so each
 // test filters on a token that only its own messages carry.
 import { env } from "cloudflare:workers";
@@ -63,14 +63,18 @@ describe("a tail follows sources that appear after it connected", () => {
     t.close();
   });
 
-  it("tails all of 1,000 services and gets every matching log exactly once", { timeout: 180_000 }, async () => {
+  // 300 services: three times the old fan-in's refusal point (100). Local workerd slows down with
+  // every live object (a batch of 100 new services: 0.7 s with none before, 8 s with 500, over 30 s
+  // past 600), so the 1,000-service case is `npm run bench`'s (tail_all_services_latency_p99).
+  it("tails all of 300 services and gets every matching log exactly once", { timeout: 120_000 }, async () => {
+    const SERVICES = 300;
     const tok = token();
-    const services = Array.from({ length: 1000 }, (_, i) => `k${String(i).padStart(4, "0")}-${tok}`);
-    // all 1,000 known to the registry before the tail opens (the old fan-in refused more than 100)
+    const services = Array.from({ length: SERVICES }, (_, i) => `k${String(i).padStart(4, "0")}-${tok}`);
+    // all known to the registry before the tail opens (the old fan-in refused more than 100)
     const registry = env.SERVICE_REGISTRY.getByName(REGISTRY_NAME);
     const seenAt = Date.now();
     await Promise.all(services.map((service) => registry.touch("default", service, seenAt)));
-    expect((await registry.list()).filter((s) => s.service.endsWith(tok)).length).toBe(1000);
+    expect((await registry.list()).filter((s) => s.service.endsWith(tok)).length).toBe(SERVICES);
 
     const t = await openTail(`level=error,warn&q=${tok}`);
     const logs = services.map((service, i) => ({
@@ -80,11 +84,11 @@ describe("a tail follows sources that appear after it connected", () => {
       service,
     }));
     const t0 = Date.now();
-    for (let i = 0; i < 1000; i += 250) expect((await ingest(logs.slice(i, i + 250))).body.accepted).toBe(250);
-    console.log(`1000 services: ingest ${Date.now() - t0} ms`);
-    await t.waitFor((c) => c.ids.length >= 1000, 30_000);
+    for (let i = 0; i < SERVICES; i += 100) expect((await ingest(logs.slice(i, i + 100))).body.accepted).toBe(100);
+    console.log(`${SERVICES} services: ingest ${Date.now() - t0} ms`);
+    await t.waitFor((c) => c.ids.length >= SERVICES, 30_000);
     await settle(500);
-    expect(t.ids.length).toBe(1000);
+    expect(t.ids.length).toBe(SERVICES);
     expect(new Set(t.ids)).toEqual(new Set(logs.map((l) => l.id)));
     expect(t.frames.some((f) => f.type === "dropped" || f.type === "sampled")).toBe(false);
     t.close();
