@@ -93,10 +93,12 @@ interface Route {
   query?: z.ZodType;
   body?: z.ZodType;
   /** status → schema (undefined: no JSON schema, e.g. text) */
-  ok?: [number, z.ZodType | "text" | "html"];
+  ok?: [number, z.ZodType | "text" | "html" | "empty"];
   tokenQuery?: boolean;
   /** further statuses the route really answers (each with the error body), beyond 400/401/403/413/415/429/500 */
   also?: number[];
+  /** the body may also be this protobuf message (Content-Type application/x-protobuf) */
+  protobuf?: string;
   /** ingest: 400/403/503 when no entry was accepted carry the per-entry results too */
   errorsWithResults?: boolean;
 }
@@ -185,6 +187,24 @@ const ALSO_DESCRIPTIONS: Record<number, string> = {
 
 const BatchRequest = z.object({ logs: z.array(LogEntryInput).min(1).max(1000) });
 
+/**
+ * The Loki push body in its JSON form (src/core/loki.ts reads it, and the protobuf+snappy form,
+ * liberally: a malformed value is refused and counted, not fatal to its stream).
+ */
+const LokiPushRequest = z.object({
+  streams: z.array(
+    z.object({
+      stream: z.record(z.string(), z.string()).describe("labels; service_name, service, app or job name the service"),
+      values: z.array(
+        z.union([
+          z.tuple([z.string().describe("ns since epoch"), z.string().describe("the line")]),
+          z.tuple([z.string(), z.string(), z.record(z.string(), z.string()).describe("structured metadata")]),
+        ]),
+      ),
+    }),
+  ),
+});
+
 const ROUTES: Route[] = [
   {
     method: "post",
@@ -210,9 +230,20 @@ const ROUTES: Route[] = [
     method: "post",
     path: "/v1/logs",
     scope: "ingest",
-    summary: "OTLP/HTTP logs, JSON encoding (see README, OpenTelemetry)",
+    summary: "OTLP/HTTP logs, JSON or protobuf encoding (see README, OpenTelemetry)",
     body: OtlpLogsRequestDocument,
+    protobuf: "opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest (gzip allowed)",
     ok: [200, OtlpLogsResponse],
+    also: [503],
+  },
+  {
+    method: "post",
+    path: "/loki/api/v1/push",
+    scope: "ingest",
+    summary: "Loki push API, JSON or protobuf+snappy (Basic auth: any user, the key as password)",
+    body: LokiPushRequest,
+    protobuf: "logproto.PushRequest, snappy-compressed (block format)",
+    ok: [204, "empty"],
     also: [503],
   },
   {
@@ -348,6 +379,12 @@ const ROUTES: Route[] = [
     summary: "Move dead letters back into the outbox",
   },
   {
+    method: "get",
+    path: "/api/admin/rejected",
+    scope: "admin",
+    summary: "Refused entries per service: counts by reason and the newest ones with their paths",
+  },
+  {
     method: "post",
     path: "/api/checks",
     scope: "admin",
@@ -469,6 +506,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       responses[status] = { description: "OK", content: { "text/plain": { schema: { type: "string" } } } };
     else if (ok === "html")
       responses[status] = { description: "OK", content: { "text/html": { schema: { type: "string" } } } };
+    else if (ok === "empty") responses[status] = { description: "OK, no body" };
     else if (ok)
       responses[status] = { description: "OK", content: { "application/json": { schema: ref(outputs.get(ok)!) } } };
     else responses[status] = { description: "OK", content: { "application/json": { schema: { type: "object" } } } };
@@ -491,7 +529,9 @@ export function buildOpenApiDocument(): Record<string, unknown> {
     }
     if (r.body) {
       responses["413"] = errorResponse("payload_too_large");
-      responses["415"] = errorResponse("unsupported_media_type (Content-Type must be application/json)");
+      responses["415"] = errorResponse(
+        `unsupported_media_type (Content-Type must be application/json${r.protobuf ? " or application/x-protobuf" : ""})`,
+      );
     }
     for (const s of r.also ?? []) {
       if (s === 503 && r.path.endsWith("/error-rate"))
@@ -511,7 +551,15 @@ export function buildOpenApiDocument(): Record<string, unknown> {
     if (r.scope) op["x-scope"] = r.scope;
     if (parameters.length > 0) op.parameters = parameters;
     if (r.body)
-      op.requestBody = { required: true, content: { "application/json": { schema: ref(inputs.get(r.body)!) } } };
+      op.requestBody = {
+        required: true,
+        content: {
+          "application/json": { schema: ref(inputs.get(r.body)!) },
+          ...(r.protobuf && {
+            "application/x-protobuf": { schema: { type: "string", format: "binary", description: r.protobuf } },
+          }),
+        },
+      };
     (paths[r.path] ??= {})[r.method] = op;
   }
 
