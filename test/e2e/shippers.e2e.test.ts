@@ -16,6 +16,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { type DevServer, freePort, INGEST_KEY, READ_KEY, spawnGroup, startDevServer, unique } from "./harness.js";
 
 /** syslog-ng is a Debian package (syslog-ng-core + syslog-ng-mod-http, installed by .ci/run): its
@@ -38,6 +39,7 @@ interface Log {
   service: string;
   timestamp: number;
   request_id?: string;
+  trace_id?: string;
   metadata?: Record<string, any>;
 }
 
@@ -265,5 +267,29 @@ log { source(s_in); destination(d_edge); };
       await proc.stop();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+  it("pino with @opentelemetry/instrumentation-pino inside a span, exported as OTLP JSON", async () => {
+    // in its own Node process: the instrumentation patches pino through a require hook that
+    // vitest's module loader bypasses (in-process, the exporter received nothing)
+    const service = unique("pino-otel");
+    const script = fileURLToPath(new URL("../fixtures/pino-otel.cjs", import.meta.url));
+    const run = spawnSync(process.execPath, [script, server!.url, INGEST_KEY, service], {
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    const { traceId, results } = JSON.parse(run.stdout) as { traceId: string; results: number[] };
+    expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(results).toEqual([0, 0, 0]); // every export succeeded
+    const stored = await waitFor(service, 3);
+    expect(byMessage(stored.map((l) => [l.service, l.level, l.message, l.trace_id ?? null]))).toEqual(
+      byMessage([
+        [service, "warn", "inside a span", traceId],
+        [service, "error", "failed inside a span", traceId],
+        [service, "info", "outside any span", null],
+      ]),
+    );
+    expect(stored.find((l) => l.message === "inside a span")?.metadata?.cart).toBe(3);
   });
 });
