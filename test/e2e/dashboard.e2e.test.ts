@@ -113,6 +113,29 @@ afterAll(async () => {
 }, 30_000);
 
 describe(`dashboard in chromium with ${FLEET} services`, () => {
+  it("says why a key is refused (401 unknown, 403 without the read scope) and keeps asking", async () => {
+    // its own page: no stored key
+    const fresh = await browser!.newPage({ viewport: { width: 1400, height: 900 }, locale: "en-US" });
+    try {
+      await fresh.goto(server!.url, { waitUntil: "load" });
+      const dialog = fresh.locator("#key-dialog");
+      await dialog.waitFor({ state: "visible", timeout: 15_000 });
+      for (const [key, said] of [
+        ["no-such-key", "Key rejected: invalid API key"],
+        [INGEST_KEY, 'Key rejected: this key lacks the "read" scope'],
+      ] as const) {
+        await fresh.fill("#key-input", key);
+        await fresh.click("#key-save");
+        await fresh.locator("#key-error", { hasText: said }).waitFor({ state: "visible", timeout: 10_000 });
+        expect(await fresh.locator("#key-error").textContent()).toBe(said);
+        expect(await dialog.isVisible()).toBe(true);
+        expect(await fresh.evaluate('localStorage.getItem("edge-logger.read-key")')).toBeNull();
+      }
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it("asks for the read key, lists every service, and fits 1400×900 with the live tail on screen", async () => {
     await page.goto(server!.url, { waitUntil: "load" });
     const dialog = page.locator("#key-dialog");

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type DevServer,
+  INGEST_KEY,
   ingest,
   READ_KEY,
   spawnGroup,
@@ -14,6 +15,7 @@ import {
 
 let server: DevServer | undefined;
 let cli: Spawned | undefined;
+const refused: Spawned[] = [];
 
 beforeAll(async () => {
   server = await startDevServer();
@@ -21,6 +23,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await cli?.stop();
+  for (const r of refused) await r.stop();
   await server?.stop();
 }, 30_000);
 
@@ -55,4 +58,38 @@ describe("tail CLI", () => {
     );
     expect(cli.stdout()).not.toContain(info);
   });
+  // The handshake's refusals (issue 14): one clear line saying what to change, exit code 1, no retry.
+  for (const [name, key, args, line] of [
+    [
+      "an unknown key",
+      "no-such-key",
+      [],
+      /refused \(401 unauthorized\): .*Pass a read key with --token or LOGGER_READ_KEY\./,
+    ],
+    [
+      "a key without the read scope",
+      INGEST_KEY,
+      [],
+      /refused \(403 forbidden\): .*The key lacks the read scope or access to this service/,
+    ],
+    [
+      "a bad filter",
+      READ_KEY,
+      ["--level", "loud"],
+      /refused \(400 bad request\): .*\[level\]\. Fix the option and retry\./,
+    ],
+  ] as const) {
+    it(`says why and exits 1 on ${name}`, async () => {
+      const r = spawnGroup(
+        "npx",
+        ["tsx", "scripts/tail.ts", "--service", unique("cli-refused"), ...args, "--url", server!.url],
+        { LOGGER_READ_KEY: key, NO_COLOR: "1" },
+      );
+      refused.push(r);
+      await waitFor("the CLI to exit", () => r.child.exitCode !== null, 60_000);
+      expect(r.child.exitCode, r.stderr()).toBe(1);
+      expect(r.stderr()).toMatch(line);
+      expect(r.stdout()).toBe("");
+    });
+  }
 });
