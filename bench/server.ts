@@ -116,6 +116,8 @@ export async function startServer(
           FLUSH_INTERVAL_MS: "30000",
           BULK_INSERT_SIZE: "50",
           DATA_SERVICE_TIMEOUT: "5000",
+          // the tail-all phase seeds 1,000 services from one key (production default: 100 a minute)
+          NEW_SERVICES_PER_MINUTE: "100000",
           ...extraBindings,
         },
       },
