@@ -541,6 +541,11 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         };
       else responses[String(s)] = failure(ALSO_DESCRIPTIONS[s] ?? "error");
     }
+    // any route that asks the aggregators: one that does not answer within FANOUT_DEADLINE_MS
+    if (r.scope && !responses["503"])
+      responses["503"] = errorResponse(
+        "upstream_unavailable: an aggregator did not answer within FANOUT_DEADLINE_MS (30 s); see Retry-After",
+      );
     responses["500"] = errorResponse("invalid_config or internal");
     const op: Record<string, unknown> = { operationId: operationId(r), summary: r.summary, responses };
     op.security = !r.scope
