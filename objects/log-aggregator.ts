@@ -55,15 +55,7 @@ import type {
 
 export type { StatsSnapshot } from "./live-counters.js";
 
-export type {
-  AggregatorHealth,
-  AggregatorMetrics,
-  IngestedEntry,
-  IngestOutcome,
-  RejectedCounts,
-  SearchPage,
-  ServiceSnapshot,
-} from "./aggregator-types.js";
+export type * from "./aggregator-types.js";
 
 /** Least time between two flushes triggered early by a full backlog. */
 export const EARLY_FLUSH_GAP_MS = 1_000;
