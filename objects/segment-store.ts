@@ -91,11 +91,12 @@ export class SegmentStore {
   /** Reads every segment header (not bodies) and the id hashes; called once behind the gate. */
   load(): void {
     this.#seqFloor = Number(store.getMeta(this.sql, "seq_floor") ?? 0);
+    // octet_length, not length: a TEXT body's character count means reading every body from disk
     this.#segs = [];
     this.#ids = new IdTable();
     for (const r of this.sql.exec<SegmentRow>(
       `SELECT first_seq, last_seq, n, seqs, min_ts, max_ts, min_received, max_received, head, folded, bloom, ids,
-         length(body) AS bytes FROM segments ORDER BY first_seq`,
+         octet_length(body) AS bytes FROM segments ORDER BY first_seq`,
     )) {
       const seg = rowToSegment(r);
       this.#segs.push(seg);
