@@ -44,14 +44,6 @@ function phaseProject(name: string, vars: Record<string, string>, extra: Record<
   };
 }
 
-const FAULT_VARS = {
-  DATA_SERVICE_URL: "http://data.test",
-  DATA_SERVICE_API_KEY,
-  DATA_SERVICE_TIMEOUT: "300",
-  FLUSH_INTERVAL_MS: "1000",
-  FLUSH_BACKOFF_BASE_MS: "20",
-  SHARD_OVERRIDES: "check-sharded=3",
-};
 export default defineConfig({
   test: {
     projects: [
@@ -116,7 +108,14 @@ export default defineConfig({
       // The other two deployment phases, each its own workerd with its own configuration:
       // `workers-faults` talks to a data service at DATA_SERVICE_URL that msw fakes (failures,
       // timeouts, refusals); `workers-kv` runs the KV-only phase (PERSISTENCE_ENABLED=false).
-      phaseProject("workers-faults", FAULT_VARS),
+      phaseProject("workers-faults", {
+        DATA_SERVICE_URL: "http://data.test",
+        DATA_SERVICE_API_KEY,
+        DATA_SERVICE_TIMEOUT: "300",
+        FLUSH_INTERVAL_MS: "1000",
+        FLUSH_BACKOFF_BASE_MS: "20",
+        SHARD_OVERRIDES: "check-sharded=3",
+      }),
       // also: tight rate limits, so 429s can be tested without flooding
       phaseProject(
         "workers-kv",

@@ -13,7 +13,7 @@ import { loadConfig } from "../config.js";
 import { aggregator } from "./aggregators.js";
 import { REJECTION_RING_SIZE } from "../core/rejections.js";
 import { type AppEnv, parseQuery, requireKey } from "./context.js";
-import { expandShards, fanOut, knownServices, resolveTargets } from "./targets.js";
+import { expandShards, fanOut, fanOutSettled, knownServices, resolveTargets } from "./targets.js";
 
 export const adminRoutes = new Hono<AppEnv>();
 
@@ -131,11 +131,7 @@ export async function healthReport(env: Env): Promise<unknown> {
   // No key needed here, so the aggregators asked are bounded; how many were is in the body.
   const all = await expandShards(env, services);
   const targets = all.slice(0, HEALTH_MAX_AGGREGATORS);
-  const reports = await fanOut(targets, (t) =>
-    aggregator(env, t.name)
-      .health()
-      .catch(() => null),
-  );
+  const reports = await fanOutSettled(targets, (t) => aggregator(env, t.name).health());
   const ok = reports.filter((r) => r !== null);
   const client = DataServiceClient.fromEnv(config, env);
   let dataService: { configured: boolean; reachable?: boolean; error?: string } = { configured: false };

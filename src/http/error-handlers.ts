@@ -1,7 +1,6 @@
 // The one place that turns failures into the contract's JSON error body, for the logger and the
 // reference data service alike: ApiError → its code and status; a missed deadline → 503; anything
-// else → 500 internal,
-// logged, never echoed.
+// else → 500 internal, logged, never echoed.
 import type { Env as HonoEnv, Hono } from "hono";
 import { DeadlineExceeded } from "../core/concurrency.js";
 import { ApiError, errorBody } from "../errors.js";

@@ -3,7 +3,7 @@
 // seq) and signs a cursor at the last row, so pages never overlap or skip across sources.
 import { aggregator } from "./aggregators.js";
 import { Hono } from "hono";
-import { firstInChunks, withDeadline } from "../core/concurrency.js";
+import { firstInChunks } from "../core/concurrency.js";
 import {
   boundFor,
   comparePositions,
@@ -17,7 +17,7 @@ import { ID_RE, type StoredLogEntry } from "../schema/log-entry.js";
 import { SearchQuery, toLogFilter } from "../schema/query.js";
 import { DataServiceClient } from "../data-service-client.js";
 import { type AppEnv, parseQuery, requireKey } from "./context.js";
-import { FANOUT_CONCURRENCY, FANOUT_DEADLINE_MS, fanOut, MAX_FANOUT, resolveTargets, type Target } from "./targets.js";
+import { FANOUT_CONCURRENCY, fanOut, MAX_FANOUT, resolveTargets, type Target, withinDeadline } from "./targets.js";
 
 export const logRoutes = new Hono<AppEnv>();
 
@@ -143,7 +143,7 @@ logRoutes.get("/api/logs/:id", async (c) => {
   const targets = await resolveTargets(c.env, principal, {}, { uncapped: true });
   let entry: StoredLogEntry | null = (
     await firstInChunks(targets, MAX_FANOUT, FANOUT_CONCURRENCY, (t) =>
-      withDeadline(aggregator(c.env, t.name).getLog(id), FANOUT_DEADLINE_MS, `aggregator ${t.name}`),
+      withinDeadline(t, aggregator(c.env, t.name).getLog(id)),
     )
   ).found;
   const client = DataServiceClient.fromEnv(c.get("config"), c.env);

@@ -7,10 +7,9 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AggregatorMetrics } from "../../objects/log-aggregator.js";
-import { mapLimit, withDeadline } from "../core/concurrency.js";
 import { aggregator } from "./aggregators.js";
 import { type AppEnv, parseQuery, requireKey } from "./context.js";
-import { FANOUT_CONCURRENCY, FANOUT_DEADLINE_MS, resolveTargets } from "./targets.js";
+import { fanOutSettled, resolveTargets } from "./targets.js";
 import { REGISTRY_NAME } from "../../objects/service-registry.js";
 
 export const metricsRoutes = new Hono<AppEnv>();
@@ -19,21 +18,13 @@ metricsRoutes.get("/metrics", async (c) => {
   const principal = await requireKey(c, "read");
   parseQuery(c, z.object({}).strict()); // no parameters: a typo is 400, not a silent default
   const targets = await resolveTargets(c.env, principal, {});
-  let errors = 0;
-  const all = await mapLimit(targets, FANOUT_CONCURRENCY, async (t) => {
-    try {
-      return await withDeadline(aggregator(c.env, t.name).metrics(), FANOUT_DEADLINE_MS, `aggregator ${t.name}`);
-    } catch (err) {
-      errors++;
-      console.error("metrics: aggregator did not answer", t.name, err instanceof Error ? err.message : String(err));
-      return undefined;
-    }
-  });
+  const all = await fanOutSettled(targets, (t) => aggregator(c.env, t.name).metrics());
+  const errors = all.filter((m) => m === null).length;
   // Deployment-wide: entries refused because their service was new past NEW_SERVICES_PER_MINUTE.
   const refused = await c.env.SERVICE_REGISTRY.getByName(REGISTRY_NAME).refusedTotal();
   const text =
     renderMetrics(
-      all.filter((m): m is AggregatorMetrics => m !== undefined),
+      all.filter((m): m is AggregatorMetrics => m !== null),
       errors,
     ) +
     "# HELP logger_services_refused_total New services refused (NEW_SERVICES_PER_MINUTE per key).\n" +

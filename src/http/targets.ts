@@ -36,17 +36,33 @@ export const FANOUT_CONCURRENCY = 32;
  */
 export const FANOUT_DEADLINE_MS = 30_000;
 
-/**
- * `fn` over every target (an aggregator name or a Target), FANOUT_CONCURRENCY at a time, each
- * call within FANOUT_DEADLINE_MS (past it, DeadlineExceeded: the request answers 503).
- */
+/** One aggregator call within FANOUT_DEADLINE_MS (past it, DeadlineExceeded: the request answers 503). */
+export function withinDeadline<R>(target: string | { name: string }, call: Promise<R>): Promise<R> {
+  return withDeadline(call, FANOUT_DEADLINE_MS, `aggregator ${typeof target === "string" ? target : target.name}`);
+}
+
+/** `fn` over every target (an aggregator name or a Target), FANOUT_CONCURRENCY at a time, each within the deadline. */
 export function fanOut<T extends string | { name: string }, R>(
   targets: readonly T[],
   fn: (target: T, index: number) => Promise<R>,
-  deadlineMs = FANOUT_DEADLINE_MS,
 ): Promise<R[]> {
-  return mapLimit(targets, FANOUT_CONCURRENCY, (t, i) =>
-    withDeadline(fn(t, i), deadlineMs, `aggregator ${typeof t === "string" ? t : t.name}`),
+  return mapLimit(targets, FANOUT_CONCURRENCY, (t, i) => withinDeadline(t, fn(t, i)));
+}
+
+/**
+ * fanOut for reports that must answer whatever one aggregator does (/health, /metrics): a call
+ * that fails or misses the deadline is logged and gives null.
+ */
+export function fanOutSettled<T extends string | { name: string }, R>(
+  targets: readonly T[],
+  fn: (target: T) => Promise<R>,
+): Promise<(R | null)[]> {
+  return mapLimit(targets, FANOUT_CONCURRENCY, (t) =>
+    withinDeadline(t, fn(t)).catch((err: unknown) => {
+      const name = typeof t === "string" ? t : t.name;
+      console.error("aggregator did not answer", name, err instanceof Error ? err.message : String(err));
+      return null;
+    }),
   );
 }
 
