@@ -1,26 +1,44 @@
 // The aggregator's log store: one `segments` row per ingested batch (src/core/segment-codec.ts),
 // plus what memory keeps to answer without SQL: every segment's header (seq and time ranges,
 // level counts, pattern ids, bloom), an IdTable of id hashes (exact idempotency, get-by-id) and
-// a byte-bounded LRU of decoded segments (the newest serve tail replay, stats and most searches).
+// two byte-bounded LRUs: decoded segments (the newest serve tail replay and stats) and segment
+// columns (timestamp, level, pattern, offset of each entry: a search over levels, time and
+// patterns decodes only the entries of its page, sliced out of the stored body).
 // Owns the `segments` table and, while a migration runs, reads the old row-per-log `logs` table
 // as "legacy" segments of up to LEGACY_SEGMENT_ROWS rows (no bloom: always decoded).
 import { IdTable } from "../src/core/id-table.js";
 import { matchesFilter } from "../src/core/log-filter.js";
+import { LRUCache } from "lru-cache";
 import {
   bodyMayContain,
+  columnsOf,
+  columnsOfBody,
+  decodeEntry,
   decodeSegment,
   type EncodedSegment,
   encodeSegments,
   idHash,
+  type SegmentColumns,
   type SegmentHead,
 } from "../src/core/segment-codec.js";
-import { type SegmentPage, searchSegments, segmentPruner } from "../src/core/segment-search.js";
+import {
+  columnRows,
+  columnsDecide,
+  entryRows,
+  type SegmentPage,
+  type SegmentRows,
+  searchSegments,
+  segmentPruner,
+} from "../src/core/segment-search.js";
 import { LEVELS, type Level, type StoredLogEntry } from "../src/schema/log-entry.js";
 import type { AggregatorSearch, LogFilter } from "../src/schema/query.js";
 import * as store from "./log-store.js";
 
 /** Rows of the old layout read (and converted) as one segment. */
 export const LEGACY_SEGMENT_ROWS = 1000;
+
+/** Bound on segment columns in memory (~17 bytes an entry: about 470k entries). */
+export const COLUMN_CACHE_BYTES = 8_000_000;
 
 /** Counts an ingest call adds besides its entries: folded into its segment row, not a row each. */
 export interface SegmentExtras {
@@ -62,15 +80,18 @@ type SegmentRow = {
   head: string;
   folded: number;
   bloom: ArrayBuffer;
-  ids: ArrayBuffer;
   bytes: number;
 };
 
 export class SegmentStore {
   #segs: Segment[] = [];
-  #ids = new IdTable();
-  readonly #cache = new Map<number, { entries: StoredLogEntry[]; bytes: number }>();
-  #cacheBytes = 0;
+  /** built on first use (an ingest or a get-by-id), not on start: a restart answers searches sooner */
+  #idTable: IdTable | null = null;
+  #cache: LRUCache<number, StoredLogEntry[]>;
+  readonly #columns = new LRUCache<number, SegmentColumns>({
+    maxSize: COLUMN_CACHE_BYTES,
+    sizeCalculation: (c) => c.bytes,
+  });
   #seqFloor = 0;
   #legacyCount = 0;
   /** received/duplicates/rejected counts of segments not yet folded into `totals` */
@@ -81,26 +102,37 @@ export class SegmentStore {
   constructor(
     private readonly sql: SqlStorage,
     private readonly identity: () => { service: string; domain: string },
-    private maxCacheBytes: number,
-  ) {}
-
-  setCacheBytes(bytes: number): void {
-    this.maxCacheBytes = bytes;
+    maxCacheBytes: number,
+  ) {
+    this.#cache = this.#entryCache(maxCacheBytes);
   }
 
-  /** Reads every segment header (not bodies) and the id hashes; called once behind the gate. */
+  setCacheBytes(bytes: number): void {
+    if (bytes !== this.#cache.maxSize) this.#cache = this.#entryCache(bytes);
+  }
+
+  #entryCache(maxBytes: number): LRUCache<number, StoredLogEntry[]> {
+    // sizes are given on set (#cachePut); a segment bigger than the bound isn't kept
+    return new LRUCache<number, StoredLogEntry[]>({
+      maxSize: Math.max(1, maxBytes),
+      dispose: (_, __, reason) => {
+        if (reason === "evict") this.cacheEvictedTotal++;
+      },
+    });
+  }
+
+  /** Reads every segment header (not bodies, not id hashes); called once behind the gate. */
   load(): void {
     this.#seqFloor = Number(store.getMeta(this.sql, "seq_floor") ?? 0);
     // octet_length, not length: a TEXT body's character count means reading every body from disk
     this.#segs = [];
-    this.#ids = new IdTable();
+    this.#idTable = null;
     for (const r of this.sql.exec<SegmentRow>(
-      `SELECT first_seq, last_seq, n, seqs, min_ts, max_ts, min_received, max_received, head, folded, bloom, ids,
+      `SELECT first_seq, last_seq, n, seqs, min_ts, max_ts, min_received, max_received, head, folded, bloom,
          octet_length(body) AS bytes FROM segments ORDER BY first_seq`,
     )) {
       const seg = rowToSegment(r);
       this.#segs.push(seg);
-      this.#indexIds(seg, new Uint32Array(r.ids));
       if (!seg.folded) this.#addLive(seg, 1);
     }
     if (store.hasLegacyLogs(this.sql)) this.#loadLegacy();
@@ -134,7 +166,9 @@ export class SegmentStore {
       this.#segs.push(seg);
       this.#indexIds(seg, enc.ids);
       if (!folded) this.#addLive(seg, 1);
-      this.#cachePut(seg.first, entries.slice(offset, offset + enc.count), enc.body.length);
+      const part = entries.slice(offset, offset + enc.count);
+      this.#cachePut(seg.first, part, enc.body.length);
+      this.#columns.set(seg.first, columnsOf(part, enc.starts));
       offset += enc.count;
     });
   }
@@ -164,11 +198,7 @@ export class SegmentStore {
   /** A segment's entries, decoded once and cached; null when `q` can't match its raw text. */
   entriesOf(seg: Segment, q?: string): StoredLogEntry[] | null {
     const hit = this.#cache.get(seg.first);
-    if (hit) {
-      this.#cache.delete(seg.first); // LRU: most recently used last
-      this.#cache.set(seg.first, hit);
-      return hit.entries;
-    }
+    if (hit) return hit;
     const { service, domain } = this.identity();
     let entries: StoredLogEntry[];
     let bytes: number;
@@ -177,9 +207,7 @@ export class SegmentStore {
       entries = rows.map((r) => store.rowToEntry(r, service, domain));
       bytes = rows.reduce((n, r) => n + r.message.length + 200, 0);
     } else {
-      const body = this.sql
-        .exec<{ body: string }>("SELECT body FROM segments WHERE first_seq = ?", seg.first)
-        .toArray()[0]?.body;
+      const body = this.#body(seg);
       if (body === undefined) return [];
       if (q !== undefined && !bodyMayContain(body.toLowerCase(), q)) return null;
       entries = decodeSegment(body, seg.first, seg.seqs, service, domain);
@@ -190,7 +218,64 @@ export class SegmentStore {
   }
 
   search(search: AggregatorSearch, textBudget: number): SegmentPage {
-    return searchSegments(this.#segs, search, (s) => this.entriesOf(s, search.filter.q), textBudget);
+    const f = search.filter;
+    const byColumns = columnsDecide(f);
+    return searchSegments(this.#segs, search, (s) => this.#rowsOf(s, f, byColumns), textBudget);
+  }
+
+  /** Decoded entries when cached; else columns when they decide the filter; else decoded. */
+  #rowsOf(seg: Segment, f: LogFilter, byColumns: boolean): SegmentRows | null {
+    const hit = this.#cache.get(seg.first);
+    if (hit) return entryRows(hit, f);
+    if (byColumns && !seg.legacy) {
+      const cols = this.#columnsOf(seg);
+      if (cols?.starts) return columnRows(seg, cols, f, (i) => this.#entryAt(seg, cols, i));
+    }
+    const entries = this.entriesOf(seg, f.q);
+    return entries && entryRows(entries, f);
+  }
+
+  #body(seg: Segment): string | undefined {
+    return this.sql.exec<{ body: string }>("SELECT body FROM segments WHERE first_seq = ?", seg.first).toArray()[0]
+      ?.body;
+  }
+
+  #columnsOf(seg: Segment): SegmentColumns | undefined {
+    let cols = this.#columns.get(seg.first);
+    if (cols) return cols;
+    const body = this.#body(seg);
+    if (body === undefined) return undefined;
+    cols = columnsOfBody(body);
+    this.#columns.set(seg.first, cols);
+    return cols;
+  }
+
+  /**
+   * Entry i of a segment, from its JSON text alone (SQLite's substr: no body read into memory).
+   * substr counts code points and the offsets count UTF-16 units, so text with characters outside
+   * the BMP shifts them: a slice that doesn't parse to the entry at i falls back to decoding.
+   */
+  #entryAt(seg: Segment, cols: SegmentColumns, i: number): StoredLogEntry {
+    const seq = seg.seqs ? seg.seqs[i] : seg.first + i;
+    const starts = cols.starts!;
+    const text = this.sql
+      .exec<{ t: string }>(
+        "SELECT substr(body, ?, ?) AS t FROM segments WHERE first_seq = ?",
+        starts[i] + 1,
+        starts[i + 1] - 1 - starts[i],
+        seg.first,
+      )
+      .toArray()[0]?.t;
+    if (text !== undefined) {
+      const { service, domain } = this.identity();
+      try {
+        const e = decodeEntry(text, seq, service, domain);
+        if (e.timestamp === cols.ts[i]) return e;
+      } catch {
+        // shifted by non-BMP characters: decode the segment instead
+      }
+    }
+    return (this.entriesOf(seg) ?? [])[i];
   }
 
   /** The stored entry with this id, if any (hash candidates confirmed by decoding). */
@@ -341,7 +426,7 @@ export class SegmentStore {
     this.#delete(touched.map((t) => t.seg));
     for (const { keep } of touched) if (keep.length > 0) this.#insertFolded(keep);
     this.#segs.sort((a, b) => a.first - b.first);
-    this.#rebuildIds();
+    this.#invalidateIds();
     return removed;
   }
 
@@ -369,7 +454,7 @@ export class SegmentStore {
       store.setMeta(this.sql, "seq_floor", String(floor));
     }
     this.#segs = this.#segs.filter((s) => !gone.has(s));
-    this.#rebuildIds();
+    this.#invalidateIds();
   }
 
   /** Adds the segments' counts to `totals` and `counter_minutes` (one upsert per key). */
@@ -442,17 +527,26 @@ export class SegmentStore {
 
   // ---- memory ----
 
-  #indexIds(seg: Segment, ids: Uint32Array): void {
-    for (let i = 0; i < ids.length; i++) this.#ids.add(ids[i], seg.seqs ? seg.seqs[i] : seg.first + i);
-  }
-
-  #rebuildIds(): void {
-    this.#ids = new IdTable(this.#ids.size);
+  get #ids(): IdTable {
+    if (this.#idTable) return this.#idTable;
+    const table = new IdTable(this.#segs.reduce((n, s) => n + s.count, 0));
     const bySeq = new Map(this.#segs.map((s) => [s.first, s]));
     for (const r of this.sql.exec<{ first_seq: number; ids: ArrayBuffer }>("SELECT first_seq, ids FROM segments")) {
       const seg = bySeq.get(r.first_seq);
-      if (seg) this.#indexIds(seg, new Uint32Array(r.ids));
+      if (seg) addIds(table, seg, new Uint32Array(r.ids));
     }
+    this.#idTable = table;
+    return table;
+  }
+
+  /** Adds a new segment's ids, when the table is built (else it is read with the rest). */
+  #indexIds(seg: Segment, ids: Uint32Array): void {
+    if (this.#idTable) addIds(this.#idTable, seg, ids);
+  }
+
+  /** After deletes and rewrites: the next use reads the table again from the remaining rows. */
+  #invalidateIds(): void {
+    this.#idTable = null;
   }
 
   #addLive(seg: Segment, sign: 1 | -1): void {
@@ -466,25 +560,17 @@ export class SegmentStore {
 
   #cachePut(first: number, entries: StoredLogEntry[], bodyChars: number): void {
     // decoded objects take roughly twice their JSON text
-    const bytes = 2 * bodyChars;
-    if (bytes > this.maxCacheBytes) return;
-    this.#cacheDrop(first);
-    this.#cache.set(first, { entries, bytes });
-    this.#cacheBytes += bytes;
-    for (const [k, v] of this.#cache) {
-      if (this.#cacheBytes <= this.maxCacheBytes) break;
-      this.#cache.delete(k);
-      this.#cacheBytes -= v.bytes;
-      this.cacheEvictedTotal++;
-    }
+    this.#cache.set(first, entries, { size: Math.max(1, 2 * bodyChars) });
   }
 
   #cacheDrop(first: number): void {
-    const hit = this.#cache.get(first);
-    if (!hit) return;
     this.#cache.delete(first);
-    this.#cacheBytes -= hit.bytes;
+    this.#columns.delete(first);
   }
+}
+
+function addIds(table: IdTable, seg: Segment, ids: Uint32Array): void {
+  for (let i = 0; i < ids.length; i++) table.add(ids[i], seg.seqs ? seg.seqs[i] : seg.first + i);
 }
 
 function rowToSegment(r: SegmentRow): Segment {

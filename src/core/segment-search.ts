@@ -2,13 +2,14 @@
 // position, levels, pattern ids, bloom filters for exact keys) and the page itself, in the
 // contract's order (timestamp, then seq). Segments overlap in time (client timestamps), so they
 // are visited by their newest (desc) or oldest (asc) timestamp and the walk stops once no
-// remaining segment can beat the page's last entry. The aggregator supplies `load`, which
-// decodes (or serves from cache) a segment, or answers null when its raw text can't hold `q`.
+// remaining segment can beat the page's last entry. The aggregator supplies `load`: a segment's
+// rows (SegmentRows: decoded entries, or columns that decode only the entries a page returns),
+// or null when its raw text can't hold `q`.
 import type { StoredLogEntry } from "../schema/log-entry.js";
 import type { AggregatorSearch, LogFilter } from "../schema/query.js";
 import { bloomHas, hashPair } from "./bloom.js";
 import { matchesFilter } from "./log-filter.js";
-import { type ExactField, exactKey } from "./segment-codec.js";
+import { type ExactField, exactKey, NO_PATTERN, type SegmentColumns } from "./segment-codec.js";
 
 /**
  * A text search (`q`) examines at most this many entries per aggregator and page, so one page's
@@ -68,8 +69,75 @@ export interface SegmentPage {
   scannedThrough?: { ts: number; seq: number };
 }
 
-const compare = (a: StoredLogEntry, b: StoredLogEntry, desc: boolean): number => {
-  const c = a.timestamp - b.timestamp || (a.seq ?? 0) - (b.seq ?? 0);
+/** A segment's entries as a search sees them, by position. */
+export interface SegmentRows {
+  readonly count: number;
+  ts(i: number): number;
+  seq(i: number): number;
+  /** whether entry i matches the whole filter */
+  matches(i: number): boolean;
+  entry(i: number): StoredLogEntry;
+}
+
+/** Rows of decoded entries. */
+export function entryRows(entries: readonly StoredLogEntry[], f: LogFilter): SegmentRows {
+  return {
+    count: entries.length,
+    ts: (i) => entries[i].timestamp,
+    seq: (i) => entries[i].seq ?? 0,
+    matches: (i) => matchesFilter(entries[i], f),
+    entry: (i) => entries[i],
+  };
+}
+
+/** Whether columns alone decide the filter (levels, time range, pattern ids). */
+export function columnsDecide(f: LogFilter): boolean {
+  return (
+    f.userId === undefined &&
+    f.sessionId === undefined &&
+    f.requestId === undefined &&
+    f.traceId === undefined &&
+    f.category === undefined &&
+    f.q === undefined
+  );
+}
+
+/**
+ * Rows of a segment's columns, for a filter columnsDecide() accepts: `entry` decodes one entry
+ * (the aggregator slices it out of the stored body).
+ */
+export function columnRows(
+  seg: { first: number; seqs?: readonly number[] | null },
+  cols: SegmentColumns,
+  f: LogFilter,
+  entry: (i: number) => StoredLogEntry,
+): SegmentRows {
+  const levels = f.levels ? new Set<number>(f.levels.map((l) => LEVEL_INDEX[l])) : null;
+  const wanted = f.patternIds ?? (f.patternId !== undefined ? [f.patternId] : null);
+  const patterns = wanted ? new Set(wanted.map((p) => cols.patternIds.indexOf(p)).filter((k) => k >= 0)) : null;
+  const { ts, levels: lv, patterns: pt } = cols;
+  return {
+    count: ts.length,
+    ts: (i) => ts[i],
+    seq: (i) => (seg.seqs ? seg.seqs[i] : seg.first + i),
+    matches: (i) =>
+      (levels === null || levels.has(lv[i])) &&
+      (f.startTime === undefined || ts[i] >= f.startTime) &&
+      (f.endTime === undefined || ts[i] <= f.endTime) &&
+      (patterns === null || (pt[i] !== NO_PATTERN && patterns.has(pt[i]))),
+    entry,
+  };
+}
+
+interface Hit {
+  ts: number;
+  seq: number;
+  rows: SegmentRows;
+  i: number;
+}
+
+const compare = (a: Hit, b: Hit, desc: boolean): number => {
+  const c = a.ts - b.ts || a.seq - b.seq;
   return desc ? -c : c;
 };
 
@@ -78,35 +146,34 @@ const compare = (a: StoredLogEntry, b: StoredLogEntry, desc: boolean): number =>
  * text prefilter count too: their text was read); when it runs out the page holds only entries
  * strictly before the next unvisited segment's edge, and `scannedThrough` says where to go on.
  * Each page either advances past `search.after` or is complete, so paging always terminates.
+ * Only the page's own entries are decoded (SegmentRows.entry), once each.
  */
 export function searchSegments<S extends SegmentView>(
   segments: readonly S[],
   search: AggregatorSearch,
-  load: (s: S) => StoredLogEntry[] | null,
+  load: (s: S) => SegmentRows | null,
   textBudget: number,
 ): SegmentPage {
   const desc = search.order === "desc";
   const f = search.filter;
   const after = search.after;
+  const limit = search.limit;
   const prune = segmentPruner(f);
   const candidates = segments.filter((s) => {
     if (after && (desc ? s.minTs > after.ts : s.maxTs < after.ts)) return false;
     return prune(s);
   });
   candidates.sort((a, b) => (desc ? b.maxTs - a.maxTs || b.last - a.last : a.minTs - b.minTs || a.first - b.first));
-  const isAfter = (e: StoredLogEntry) => {
-    if (!after) return true;
-    const seq = e.seq ?? 0;
-    return desc
-      ? e.timestamp < after.ts || (e.timestamp === after.ts && seq < after.seq)
-      : e.timestamp > after.ts || (e.timestamp === after.ts && seq > after.seq);
-  };
-  let page: StoredLogEntry[] = [];
+  /** (ts, seq) comes strictly before `than` in the page's order */
+  const before = (ts: number, seq: number, than: { ts: number; seq: number }) =>
+    desc ? ts > than.ts || (ts === than.ts && seq > than.seq) : ts < than.ts || (ts === than.ts && seq < than.seq);
+  const decode = (hits: Hit[]) => hits.map((h) => h.rows.entry(h.i));
+  let page: Hit[] = [];
   let examined = 0;
   for (const s of candidates) {
-    if (page.length >= search.limit) {
-      const worst = page[search.limit - 1];
-      if (desc ? s.maxTs < worst.timestamp : s.minTs > worst.timestamp) break;
+    if (page.length >= limit) {
+      const worst = page[limit - 1];
+      if (desc ? s.maxTs < worst.ts : s.minTs > worst.ts) break;
     }
     if (f.q !== undefined && examined >= textBudget) {
       // Everything strictly beyond this segment's edge was examined; keep only that part. When
@@ -116,26 +183,31 @@ export function searchSegments<S extends SegmentView>(
       const edge = desc ? s.maxTs : s.minTs;
       const advances = !after || (desc ? edge < after.ts : edge > after.ts);
       if (advances) {
-        page = page.filter((e) => (desc ? e.timestamp > edge : e.timestamp < edge));
-        if (page.length >= search.limit) return { logs: page.slice(0, search.limit) };
-        return { logs: page, scannedThrough: { ts: edge, seq: desc ? Number.MAX_SAFE_INTEGER : 0 } };
+        page = page.filter((h) => (desc ? h.ts > edge : h.ts < edge));
+        if (page.length >= limit) return { logs: decode(page.slice(0, limit)) };
+        return { logs: decode(page), scannedThrough: { ts: edge, seq: desc ? Number.MAX_SAFE_INTEGER : 0 } };
       }
       textBudget = Number.POSITIVE_INFINITY;
     }
     examined += s.count;
-    const entries = load(s);
-    if (!entries) continue;
+    const rows = load(s);
+    if (!rows) continue;
+    // the page's last entry when this segment began: an entry that doesn't come before it can't enter
+    const worst = page.length >= limit ? page[limit - 1] : null;
     let added = false;
-    for (const e of entries) {
-      if (isAfter(e) && matchesFilter(e, f)) {
-        page.push(e);
-        added = true;
-      }
+    for (let i = 0; i < rows.count; i++) {
+      const ts = rows.ts(i);
+      const seq = rows.seq(i);
+      if (after && !before(after.ts, after.seq, { ts, seq })) continue;
+      if (worst && !before(ts, seq, worst)) continue;
+      if (!rows.matches(i)) continue;
+      page.push({ ts, seq, rows, i });
+      added = true;
     }
     if (added) {
       page.sort((a, b) => compare(a, b, desc));
-      if (page.length > search.limit) page.length = search.limit;
+      if (page.length > limit) page.length = limit;
     }
   }
-  return { logs: page };
+  return { logs: decode(page) };
 }

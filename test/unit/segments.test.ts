@@ -5,8 +5,25 @@ import { describe, expect, it } from "vitest";
 import { bloomHas, buildBloom, hashPair } from "../../src/core/bloom.js";
 import { IdTable } from "../../src/core/id-table.js";
 import { matchesFilter } from "../../src/core/log-filter.js";
-import { bodyMayContain, decodeSegment, encodeSegments, exactKey, idHash } from "../../src/core/segment-codec.js";
-import { searchSegments, type SegmentView } from "../../src/core/segment-search.js";
+import {
+  bodyMayContain,
+  columnsOf,
+  columnsOfBody,
+  decodeEntry,
+  decodeSegment,
+  encodeSegments,
+  exactKey,
+  idHash,
+  NO_PATTERN,
+} from "../../src/core/segment-codec.js";
+import {
+  columnRows,
+  columnsDecide,
+  entryRows,
+  type SegmentRows,
+  type SegmentView,
+  searchSegments,
+} from "../../src/core/segment-search.js";
 import { LEVELS, type StoredLogEntry } from "../../src/schema/log-entry.js";
 import type { AggregatorSearch, LogFilter } from "../../src/schema/query.js";
 
@@ -48,6 +65,25 @@ describe("segment codec", () => {
     const back = segs.flatMap((s) => decodeSegment(s.body, s.first, s.seqs, "svc", "default"));
     expect(back).toEqual(entries);
     expect(segs.every((s) => s.seqs === null)).toBe(true);
+  });
+
+  it("knows where each entry's JSON is in the body, and finds the same offsets in a stored body", () => {
+    const entries = [
+      entry(1, { message: "emoji 🎉 outside the BMP", metadata: { nested: [{ a: 1 }, { b: "},{" }] } }),
+      entry(2, { message: 'quote " and \\ and \n', pattern_id: null } as Partial<StoredLogEntry>),
+      entry(4),
+    ];
+    const [seg] = encodeSegments(entries);
+    entries.forEach((e, i) => {
+      const text = seg.body.slice(seg.starts[i], seg.starts[i + 1] - 1);
+      expect(decodeEntry(text, e.seq!, "svc", "default")).toEqual(e);
+    });
+    const cols = columnsOfBody(seg.body);
+    expect([...cols.starts!]).toEqual([...seg.starts]);
+    expect([...cols.ts]).toEqual(entries.map((e) => e.timestamp));
+    expect([...cols.levels]).toEqual([1, 2, 0]); // warn, info, error
+    expect([...cols.patterns]).toEqual([0, NO_PATTERN, 0]); // p1, none, p1
+    expect(cols.patternIds).toEqual(["p1"]);
   });
 
   it("indexes id, request_id, user_id, session_id and trace_id in the bloom", () => {
@@ -122,7 +158,7 @@ describe("segment search", () => {
           request_id: `r${seq % 17}`,
         }),
       );
-    const segs: (SegmentView & { entries: StoredLogEntry[] })[] = [];
+    const segs: (SegmentView & { entries: StoredLogEntry[]; body: string; starts: Uint32Array })[] = [];
     for (let i = 0; i < n; i += per) {
       const part = all.slice(i, i + per);
       const [enc] = encodeSegments(part);
@@ -130,6 +166,16 @@ describe("segment search", () => {
     }
     return { all, segs };
   }
+  type Seg = ReturnType<typeof build>["segs"][number];
+  /** Decoded entries, or columns that decode only the page's entries from the body (counted). */
+  const loaders = {
+    entries: (f: LogFilter) => (s: Seg) => entryRows(s.entries, f),
+    columns: (f: LogFilter, decoded: number[]) => (s: Seg) =>
+      columnRows(s, columnsOf(s.entries, s.starts), f, (i) => {
+        decoded.push(s.first + i);
+        return decodeEntry(s.body.slice(s.starts[i], s.starts[i + 1] - 1), s.first + i, "svc", "default");
+      }),
+  };
   const reference = (all: StoredLogEntry[], f: LogFilter, desc: boolean) =>
     all
       .filter((e) => matchesFilter(e, f))
@@ -146,25 +192,32 @@ describe("segment search", () => {
 
   for (const f of filters)
     for (const order of ["asc", "desc"] as const)
-      it(`pages ${JSON.stringify(f)} ${order} exactly like filter + sort, every match once`, () => {
-        const { all, segs } = build(600, 40, 30);
-        const want = reference(all, f, order === "desc").map((e) => e.seq);
-        const got: number[] = [];
-        let after: AggregatorSearch["after"];
-        for (let pages = 0; pages < 200; pages++) {
-          const page = searchSegments(segs, { filter: f, order, limit: 7, after }, (s) => s.entries, 100);
-          got.push(...page.logs.map((e) => e.seq!));
-          const last = page.logs[page.logs.length - 1];
-          if (page.scannedThrough) after = page.scannedThrough;
-          else if (page.logs.length === 7) after = { ts: last.timestamp, seq: last.seq! };
-          else break;
-        }
-        expect(got).toEqual(want);
-      });
+      for (const mode of columnsDecide(f) ? (["entries", "columns"] as const) : (["entries"] as const))
+        it(`pages ${JSON.stringify(f)} ${order} from ${mode} exactly like filter + sort, every match once`, () => {
+          const { all, segs } = build(600, 40, 30);
+          const want = reference(all, f, order === "desc").map((e) => e.seq);
+          const got: number[] = [];
+          const decoded: number[] = [];
+          const load: (s: Seg) => SegmentRows = mode === "columns" ? loaders.columns(f, decoded) : loaders.entries(f);
+          let after: AggregatorSearch["after"];
+          for (let pages = 0; pages < 200; pages++) {
+            const page = searchSegments(segs, { filter: f, order, limit: 7, after }, load, 100);
+            got.push(...page.logs.map((e) => e.seq!));
+            expect(page.logs).toEqual(page.logs.map((e) => all[e.seq! - 1]));
+            const last = page.logs[page.logs.length - 1];
+            if (page.scannedThrough) after = page.scannedThrough;
+            else if (page.logs.length === 7) after = { ts: last.timestamp, seq: last.seq! };
+            else break;
+          }
+          expect(got).toEqual(want);
+          // columns decode exactly the entries they return, each once
+          if (mode === "columns") expect(decoded).toEqual(got);
+        });
 
   it("stops at the text budget with a short page and a position that advances", () => {
     const { segs } = build(600, 40, 1);
-    const page = searchSegments(segs, { filter: { q: "needle" }, order: "desc", limit: 100 }, (s) => s.entries, 100);
+    const f = { q: "needle" };
+    const page = searchSegments(segs, { filter: f, order: "desc", limit: 100 }, loaders.entries(f), 100);
     expect(page.scannedThrough).toBeDefined();
     expect(page.logs.length).toBeLessThan(100);
     expect(page.logs.every((e) => e.timestamp > page.scannedThrough!.ts)).toBe(true);
