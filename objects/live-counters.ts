@@ -2,8 +2,7 @@
 // in memory, rebuilt exactly from storage after a restart: minute buckets from counter_minutes
 // (segments already folded) plus the per-second counts in every other segment's header, second
 // buckets from the segments that arrived within the second ring's span. Nothing is written per
-// log: the counts travel in the segment row. The rebuild waits for the first reader (a restart
-// answers searches sooner); until then storage alone holds the counts, so add() has nothing to do.
+// log: the counts travel in the segment row.
 import { DAY_MS, MINUTE_MS, SECOND_MS } from "../src/core/duration.js";
 import { type LevelCounts, RollingCounters, type SeriesPoint } from "../src/core/rolling-counters.js";
 import type { Level } from "../src/schema/log-entry.js";
@@ -16,20 +15,14 @@ export interface StatsSnapshot {
 }
 
 export class LiveCounters {
-  /** null: not built since start; the first reader builds it from storage */
-  #built: RollingCounters | null = null;
+  #counters = new RollingCounters();
 
   constructor(
     private readonly sql: SqlStorage,
     private readonly segments: SegmentStore,
   ) {}
 
-  #counters(now: number): RollingCounters {
-    this.#built ??= this.#rebuild(now);
-    return this.#built;
-  }
-
-  #rebuild(now: number): RollingCounters {
+  rebuild(now: number): void {
     const counters = new RollingCounters();
     const fromMinute = Math.floor((now - DAY_MS) / MINUTE_MS);
     for (const r of this.sql.exec<{ minute: number; level: Level; n: number }>(
@@ -55,24 +48,23 @@ export class LiveCounters {
       ))
         counters.addSecond(r.level, r.second, now, r.n);
     }
-    return counters;
+    this.#counters = counters;
   }
 
   add(level: Level, countedAt: number, now: number): void {
-    // the entry is stored before it is added: an unbuilt table will read it from storage
-    this.#built?.add(level, countedAt, now);
+    this.#counters.add(level, countedAt, now);
   }
 
   count(windowMs: number, now: number): LevelCounts {
-    return this.#counters(now).count(windowMs, now);
+    return this.#counters.count(windowMs, now);
   }
 
   series(windowMs: number, resolution: "1s" | "1m", now: number): SeriesPoint[] {
-    return this.#counters(now).series(windowMs, resolution, now);
+    return this.#counters.series(windowMs, resolution, now);
   }
 
   stats(seriesWindowMs: number, resolution: "1s" | "1m", now: number): StatsSnapshot {
-    const c = this.#counters(now);
+    const c = this.#counters;
     return {
       windows: {
         "1m": c.count(MINUTE_MS, now),

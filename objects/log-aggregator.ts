@@ -125,6 +125,7 @@ export class LogAggregator extends DurableObject<Env> {
       this.#trimmedAt = Number(store.getMeta(sql, "trimmed_at") ?? 0);
       this.#store.setCacheBytes(this.#config.segmentCacheBytes);
       this.#store.load();
+      this.#counters.rebuild(Date.now());
       this.#patterns.restore((seq) => this.#store.iterateAfter(seq));
       this.#checks = new CheckRunner(sql);
       if (this.#checks.count > 0) this.#lastIngestAt = Date.now(); // rates may still move: watch

@@ -4,7 +4,7 @@
 import { type Level, type OptionalColumns, type StoredLogEntry, withOptionalColumns } from "../src/schema/log-entry.js";
 
 /** 1: one `logs` row per entry (before segments); 2: segments. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /**
  * Creates the current tables. An object that still holds the old `logs` table keeps it until
@@ -19,7 +19,8 @@ export function migrate(sql: SqlStorage): void {
       first_seq INTEGER PRIMARY KEY, last_seq INTEGER NOT NULL, n INTEGER NOT NULL, seqs TEXT,
       min_ts INTEGER NOT NULL, max_ts INTEGER NOT NULL,
       min_received INTEGER NOT NULL, max_received INTEGER NOT NULL,
-      head TEXT NOT NULL, folded INTEGER NOT NULL, bloom BLOB NOT NULL, ids BLOB NOT NULL, body TEXT NOT NULL
+      head TEXT NOT NULL, folded INTEGER NOT NULL, bloom BLOB NOT NULL, ids BLOB NOT NULL, cols BLOB,
+      body TEXT NOT NULL
     );
     -- Entries the data service refused for good (a 4xx): kept, counted, replayable.
     CREATE TABLE IF NOT EXISTS dead_letters (
@@ -40,8 +41,13 @@ export function migrate(sql: SqlStorage): void {
       PRIMARY KEY (minute, level)
     ) WITHOUT ROWID;
   `);
+  // 3: segment columns (packColumns) in the row. Version 2 tables get the column appended, after
+  // the body: correct, but reading it walks the body's pages (new objects put it before the body).
+  const hasCols = sql.exec("SELECT 1 FROM pragma_table_info('segments') WHERE name = 'cols'").toArray().length > 0;
+  if (!hasCols) sql.exec("ALTER TABLE segments ADD COLUMN cols BLOB");
   const version = getMeta(sql, "schema_version");
   if (version === undefined) setMeta(sql, "schema_version", String(hasLegacyLogs(sql) ? 1 : SCHEMA_VERSION));
+  else if (version === "2") setMeta(sql, "schema_version", String(SCHEMA_VERSION));
 }
 
 export function getMeta(sql: SqlStorage, key: string): string | undefined {

@@ -11,15 +11,17 @@ import { matchesFilter } from "../src/core/log-filter.js";
 import { LRUCache } from "lru-cache";
 import {
   bodyMayContain,
-  columnsOf,
   columnsOfBody,
   decodeEntry,
   decodeSegment,
   type EncodedSegment,
   encodeSegments,
+  entriesContaining,
   idHash,
   type SegmentColumns,
   type SegmentHead,
+  packColumns,
+  unpackColumns,
 } from "../src/core/segment-codec.js";
 import {
   columnRows,
@@ -168,7 +170,7 @@ export class SegmentStore {
       if (!folded) this.#addLive(seg, 1);
       const part = entries.slice(offset, offset + enc.count);
       this.#cachePut(seg.first, part, enc.body.length);
-      this.#columns.set(seg.first, columnsOf(part, enc.starts));
+      this.#columns.set(seg.first, enc.columns);
       offset += enc.count;
     });
   }
@@ -176,7 +178,7 @@ export class SegmentStore {
   #insert(enc: EncodedSegment, head: Head, folded: boolean): void {
     this.sql.exec(
       `INSERT INTO segments(first_seq, last_seq, n, seqs, min_ts, max_ts, min_received, max_received, head, folded,
-         bloom, ids, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         bloom, ids, cols, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       enc.first,
       enc.last,
       enc.count,
@@ -189,6 +191,7 @@ export class SegmentStore {
       folded ? 1 : 0,
       enc.bloom.buffer as ArrayBuffer,
       enc.ids.buffer as ArrayBuffer,
+      packColumns(enc.columns),
       enc.body,
     );
   }
@@ -219,7 +222,7 @@ export class SegmentStore {
 
   search(search: AggregatorSearch, textBudget: number): SegmentPage {
     const f = search.filter;
-    const byColumns = columnsDecide(f);
+    const byColumns = columnsDecide(f.q === undefined ? f : { ...f, q: undefined });
     return searchSegments(this.#segs, search, (s) => this.#rowsOf(s, f, byColumns), textBudget);
   }
 
@@ -228,11 +231,44 @@ export class SegmentStore {
     const hit = this.#cache.get(seg.first);
     if (hit) return entryRows(hit, f);
     if (byColumns && !seg.legacy) {
-      const cols = this.#columnsOf(seg);
-      if (cols?.starts) return columnRows(seg, cols, f, (i) => this.#entryAt(seg, cols, i));
+      if (f.q !== undefined) {
+        const rows = this.#textRows(seg, f);
+        if (rows !== undefined) return rows;
+      } else {
+        const cols = this.#columnsOf(seg);
+        if (cols?.starts) return columnRows(seg, cols, f, (i) => this.#entryAt(seg, cols, i));
+      }
     }
     const entries = this.entriesOf(seg, f.q);
     return entries && entryRows(entries, f);
+  }
+
+  /**
+   * A `q` search in one segment whose other filters columns decide: only the entries whose JSON
+   * holds q are decoded, then checked against the whole filter. Null: no entry can match;
+   * undefined: the offsets can't be used (decode the segment instead).
+   */
+  #textRows(seg: Segment, f: LogFilter): SegmentRows | null | undefined {
+    const body = this.#body(seg);
+    if (body === undefined) return null;
+    const lower = body.toLowerCase();
+    if (!bodyMayContain(lower, f.q!)) return null;
+    const cols = this.#columnsOf(seg, body);
+    const starts = cols?.starts;
+    const holding = starts && entriesContaining(lower, body.length, starts, f.q!);
+    if (!holding) return undefined;
+    const { service, domain } = this.identity();
+    const decoded = new Map<number, StoredLogEntry>();
+    const rows = columnRows(seg, cols, { ...f, q: undefined }, (i) => decoded.get(i)!);
+    return {
+      ...rows,
+      matches: (i) => {
+        if (!holding.has(i) || !rows.matches(i)) return false;
+        const e = decodeEntry(body.slice(starts[i], starts[i + 1] - 1), rows.seq(i), service, domain);
+        decoded.set(i, e);
+        return matchesFilter(e, f);
+      },
+    };
   }
 
   #body(seg: Segment): string | undefined {
@@ -240,12 +276,19 @@ export class SegmentStore {
       ?.body;
   }
 
-  #columnsOf(seg: Segment): SegmentColumns | undefined {
+  #columnsOf(seg: Segment, read?: string): SegmentColumns | undefined {
     let cols = this.#columns.get(seg.first);
     if (cols) return cols;
-    const body = this.#body(seg);
-    if (body === undefined) return undefined;
-    cols = columnsOfBody(body);
+    // stored with the segment; rows written before schema 3 have none: derived from the body
+    const stored = this.sql
+      .exec<{ cols: ArrayBuffer | null }>("SELECT cols FROM segments WHERE first_seq = ?", seg.first)
+      .toArray()[0]?.cols;
+    if (stored && seg.patterns) cols = unpackColumns(stored, seg.patterns);
+    else {
+      const body = read ?? this.#body(seg);
+      if (body === undefined) return undefined;
+      cols = columnsOfBody(body);
+    }
     this.#columns.set(seg.first, cols);
     return cols;
   }

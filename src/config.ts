@@ -108,18 +108,18 @@ async function parseApiKeys(raw: string | undefined): Promise<ApiKey[]> {
   );
 }
 
-let cached: { source: Env; config: Promise<Config> } | undefined;
+// Built configs by env object (the Worker's and each object's): the value, never a pending
+// promise, because a promise made in one request and awaited in another hangs the second in
+// workerd when the first one's I/O context is gone. Concurrent first calls each build one.
+// A failed load is not cached, so fixing a secret doesn't need a redeploy of code.
+const built = new WeakMap<Env, Config>();
 
-export function loadConfig(env: Env): Promise<Config> {
-  if (cached?.source !== env) {
-    const config = buildConfig(env);
-    cached = { source: env, config };
-    // A failed load is not cached, so fixing a secret doesn't need a redeploy of code.
-    config.catch(() => {
-      if (cached?.config === config) cached = undefined;
-    });
-  }
-  return cached.config;
+export async function loadConfig(env: Env): Promise<Config> {
+  const hit = built.get(env);
+  if (hit) return hit;
+  const config = await buildConfig(env);
+  built.set(env, config);
+  return config;
 }
 
 export async function buildConfig(env: Env): Promise<Config> {

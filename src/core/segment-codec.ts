@@ -14,11 +14,11 @@ import { LEVELS, type Level, type StoredLogEntry } from "../schema/log-entry.js"
 import { buildBloom, hashPair } from "./bloom.js";
 
 /**
- * Body characters per segment (at most 192 KB of UTF-8, far under SQLite's 2 MB value limit). A
+ * Body characters per segment (at most 384 KB of UTF-8, far under SQLite's 2 MB value limit). A
  * batch of 100 typical logs (~20k chars) is one row; bigger batches become a few rows. Kept
  * small because a search reads an entry with substr(), which loads its whole segment body.
  */
-export const SEGMENT_BODY_MAX_CHARS = 64_000;
+export const SEGMENT_BODY_MAX_CHARS = 128_000;
 
 const LEVEL_INDEX: Record<Level, number> = { error: 0, warn: 1, info: 2, debug: 3 };
 
@@ -69,6 +69,8 @@ export interface EncodedSegment {
   body: string;
   /** entry i's JSON is body.slice(starts[i], starts[i + 1] - 1) (n + 1 offsets) */
   starts: Uint32Array;
+  /** what a search needs of each entry, stored in the row too (packColumns) */
+  columns: SegmentColumns;
 }
 
 /** Splits entries (seq order, seq set) into segments of at most maxChars of body each. */
@@ -105,6 +107,7 @@ function startsOf(parts: readonly string[]): Uint32Array {
 
 function encodeOne(entries: StoredLogEntry[], parts: string[]): EncodedSegment {
   const body = `[${parts.join(",")}]`;
+  const starts = startsOf(parts);
   const levels: [number, number, number, number] = [0, 0, 0, 0];
   const patterns = new Set<string>();
   const seconds = new Map<number, number>();
@@ -151,7 +154,8 @@ function encodeOne(entries: StoredLogEntry[], parts: string[]): EncodedSegment {
     bloom: buildBloom(keys),
     ids,
     body,
-    starts: startsOf(parts),
+    starts,
+    columns: columnsOf(entries, starts),
   };
 }
 
@@ -211,7 +215,8 @@ export function columnsOf(entries: readonly StoredLogEntry[], starts: Uint32Arra
     ts[i] = e.timestamp;
     levels[i] = LEVEL_INDEX[e.level];
     const p = e.pattern_id;
-    if (p === undefined || p === null) patterns[i] = NO_PATTERN;
+    // first-appearance order, falsy ids skipped: the same list as the header's `patterns`
+    if (!p) patterns[i] = NO_PATTERN;
     else {
       let k = index.get(p);
       if (k === undefined) {
@@ -223,6 +228,34 @@ export function columnsOf(entries: readonly StoredLogEntry[], starts: Uint32Arra
   }
   const bytes = n * (starts ? 17 : 13) + patternIds.reduce((b, p) => b + p.length + 16, 64);
   return { ts, levels, patterns, patternIds, starts, bytes };
+}
+
+/**
+ * The columns as stored in the segment row (8 + 17 bytes an entry): n, then timestamps, offsets,
+ * pattern indexes and levels. Pattern ids are the header's `patterns`, in the same order.
+ */
+export function packColumns(c: SegmentColumns): ArrayBuffer {
+  const n = c.ts.length;
+  const buf = new ArrayBuffer(8 + 8 * n + 4 * (n + 1) + 4 * n + n);
+  new Uint32Array(buf, 0, 1)[0] = n;
+  new Float64Array(buf, 8, n).set(c.ts);
+  if (c.starts) new Uint32Array(buf, 8 + 8 * n, n + 1).set(c.starts);
+  new Uint32Array(buf, 8 + 12 * n + 4, n).set(c.patterns);
+  new Uint8Array(buf, 8 + 16 * n + 4, n).set(c.levels);
+  return buf;
+}
+
+export function unpackColumns(buf: ArrayBuffer, patternIds: string[]): SegmentColumns {
+  const n = new Uint32Array(buf, 0, 1)[0];
+  const starts = new Uint32Array(buf, 8 + 8 * n, n + 1);
+  return {
+    ts: new Float64Array(buf, 8, n),
+    starts: starts[n] === 0 ? null : starts,
+    patterns: new Uint32Array(buf, 8 + 12 * n + 4, n),
+    levels: new Uint8Array(buf, 8 + 16 * n + 4, n),
+    patternIds,
+    bytes: buf.byteLength + patternIds.reduce((b, p) => b + p.length + 16, 64),
+  };
 }
 
 /**
@@ -242,6 +275,40 @@ export function columnsOfBody(body: string): SegmentColumns {
  */
 export function bodyMayContain(lowerBody: string, q: string): boolean {
   return lowerBody.includes(JSON.stringify(q.toLowerCase()).slice(1, -1));
+}
+
+/**
+ * The positions of the entries whose JSON text holds `q` (case-insensitive, escaped as in
+ * bodyMayContain), given the body lowercased and the entries' offsets: a text search decodes
+ * only these. Null when lowercasing changed the body's length (some non-ASCII letters do), so
+ * the offsets no longer line up: decode the segment instead.
+ */
+export function entriesContaining(
+  lowerBody: string,
+  bodyLength: number,
+  starts: Uint32Array,
+  q: string,
+): Set<number> | null {
+  if (lowerBody.length !== bodyLength) return null;
+  const n = starts.length - 1;
+  const needle = JSON.stringify(q.toLowerCase()).slice(1, -1);
+  if (needle === "") return new Set(Array.from({ length: n }, (_, i) => i));
+  const found = new Set<number>();
+  let at = lowerBody.indexOf(needle);
+  while (at >= 0 && at < starts[n]) {
+    // the entry holding position `at`: the last start at or before it
+    let lo = 0;
+    let hi = n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid] <= at) lo = mid;
+      else hi = mid - 1;
+    }
+    found.add(lo);
+    // a match inside an entry lies wholly inside it: go on from the next entry
+    at = lowerBody.indexOf(needle, starts[lo + 1]);
+  }
+  return found;
 }
 
 export function levelIndex(level: Level): number {

@@ -12,9 +12,12 @@ import {
   decodeEntry,
   decodeSegment,
   encodeSegments,
+  entriesContaining,
   exactKey,
   idHash,
   NO_PATTERN,
+  packColumns,
+  unpackColumns,
 } from "../../src/core/segment-codec.js";
 import {
   columnRows,
@@ -84,6 +87,31 @@ describe("segment codec", () => {
     expect([...cols.levels]).toEqual([1, 2, 0]); // warn, info, error
     expect([...cols.patterns]).toEqual([0, NO_PATTERN, 0]); // p1, none, p1
     expect(cols.patternIds).toEqual(["p1"]);
+    // as stored in the row: the same columns back, pattern ids from the header (same order)
+    expect(seg.head.patterns).toEqual(seg.columns.patternIds);
+    const back = unpackColumns(packColumns(seg.columns), seg.head.patterns);
+    expect([...back.ts]).toEqual([...cols.ts]);
+    expect([...back.levels]).toEqual([...cols.levels]);
+    expect([...back.patterns]).toEqual([...cols.patterns]);
+    expect([...back.starts!]).toEqual([...seg.starts]);
+  });
+
+  it("finds which entries' text holds q, case-insensitively, and gives up when lowercasing moves offsets", () => {
+    const entries = [
+      entry(1, { message: "Payment DECLINED 🎉" }),
+      entry(2, { message: "all fine" }),
+      entry(3, { message: 'said "declined" twice: declined' }),
+      entry(4, { message: "ok", metadata: { note: "declined" } }),
+    ];
+    const [seg] = encodeSegments(entries);
+    const lower = seg.body.toLowerCase();
+    expect([...entriesContaining(lower, seg.body.length, seg.starts, "declined")!]).toEqual([0, 2, 3]);
+    expect([...entriesContaining(lower, seg.body.length, seg.starts, '"declined"')!]).toEqual([2]);
+    expect([...entriesContaining(lower, seg.body.length, seg.starts, "absent")!]).toEqual([]);
+    const [turkish] = encodeSegments([entry(1, { message: "İstanbul declined" })]);
+    const tl = turkish.body.toLowerCase();
+    expect(tl.length).not.toBe(turkish.body.length);
+    expect(entriesContaining(tl, turkish.body.length, turkish.starts, "declined")).toBeNull();
   });
 
   it("indexes id, request_id, user_id, session_id and trace_id in the bloom", () => {

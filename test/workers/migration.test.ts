@@ -167,11 +167,11 @@ describe("migration from the row-per-log layout", () => {
       seen.push(state);
       expect(state.legacyRows + state.segmentLogs).toBe(kept);
       expect(await observe()).toEqual(want);
-      if (state.version === "2") break;
+      if (state.version === "3") break;
       await restartObject(stub()); // a restart in the middle of the migration
       expect(await observe()).toEqual(want);
     }
-    expect(seen[seen.length - 1]).toEqual({ version: "2", legacyRows: 0, segmentLogs: kept });
+    expect(seen[seen.length - 1]).toEqual({ version: "3", legacyRows: 0, segmentLogs: kept });
 
     // New logs continue after the old layout's highest seq, and nothing old is taken for new.
     const fresh = await ingest([{ id: "new-1", level: "info", message: "after migration", service }]);

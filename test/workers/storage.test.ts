@@ -140,6 +140,14 @@ describe("searches over segment columns", () => {
           .map(([id]) => id),
       );
     }
+    // q decodes only the entries whose text holds it, also after characters outside the BMP
+    const q = await getJson(`/api/logs/search?service=${service}&q=${encodeURIComponent("DÉJÀ VU")}&limit=1000`);
+    expect(q.body.logs.map((l: { id: string }) => l.id)).toEqual(
+      sent
+        .filter((l) => l.message.includes("déjà vu"))
+        .sort((a, b) => b.timestamp - a.timestamp)
+        .map((l) => l.id),
+    );
     const range = await getJson(
       `/api/logs/search?service=${service}&start_time=${base + 3000}&end_time=${base + 3600}&order=asc`,
     );
@@ -149,6 +157,40 @@ describe("searches over segment columns", () => {
         .sort((a, b) => a.timestamp - b.timestamp)
         .map((l) => l.id),
     );
+  });
+});
+
+describe("schema 2 to 3: segment columns in the row", () => {
+  it("adds the column to a schema-2 table and answers from bodies for rows written before", async () => {
+    const service = uniqueService("schema2");
+    const base = Date.now() - 30_000;
+    const logs = Array.from({ length: 30 }, (_, i) => ({
+      id: `s2-${i}`,
+      level: i % 3 === 0 ? "error" : "info",
+      message: `old ${i}`,
+      timestamp: base + i * 100,
+      service,
+    }));
+    expect((await ingest(logs)).body.accepted).toBe(30);
+    // what a schema-2 object holds: no cols column
+    await runInDurableObject(stubOf(service), (_, s) => {
+      s.storage.sql.exec("ALTER TABLE segments DROP COLUMN cols");
+      s.storage.sql.exec("UPDATE meta SET value = '2' WHERE key = 'schema_version'");
+    });
+    await restartObject(stubOf(service));
+    const errors = await getJson(`/api/logs/search?service=${service}&level=error&limit=5`);
+    expect(errors.body.logs.map((l: { id: string }) => l.id)).toEqual(["s2-27", "s2-24", "s2-21", "s2-18", "s2-15"]);
+    expect((await ingest([{ id: "s3-0", level: "error", message: "new", service }])).body.accepted).toBe(1);
+    const state = await runInDurableObject(stubOf(service), (_, s) => ({
+      version: s.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'schema_version'").one().value,
+      cols: s.storage.sql
+        .exec<{ has: number }>("SELECT cols IS NOT NULL AS has FROM segments ORDER BY first_seq")
+        .toArray()
+        .map((r) => r.has),
+    }));
+    expect(state).toEqual({ version: "3", cols: [0, 1] });
+    const after = await getJson(`/api/logs/search?service=${service}&level=error&limit=3`);
+    expect(after.body.logs.map((l: { id: string }) => l.id)).toEqual(["s3-0", "s2-27", "s2-24"]);
   });
 });
 
