@@ -92,9 +92,29 @@ async function pageFits(): Promise<{ scrollH: number; innerH: number; scrollW: n
   );
 }
 
+/**
+ * Waits out the burst after the fleet's first ingest: 300 new aggregators push their patterns to
+ * the data service at once, and under `wrangler dev` a browser request made meanwhile can wait
+ * seconds in its proxy, or lose its connection (which stops `wrangler dev`). One answered
+ * /api/services (it asks every aggregator) means the burst is over.
+ */
+async function settled(): Promise<void> {
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    const res = await fetch(`${server!.url}/api/services`, {
+      headers: { authorization: `Bearer ${READ_KEY}` },
+      signal: AbortSignal.timeout(30_000),
+    }).catch(() => null);
+    if (res?.status === 200 && ((await res.json()) as { services: unknown[] }).services.length >= FLEET) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error("the fleet's aggregators did not settle within 90 s");
+}
+
 beforeAll(async () => {
   server = await startDevServer();
   await ingestLogs(fleet(Date.now()));
+  await settled();
   browser = await launchBrowser();
   // a fixed locale: uPlot throws at start-up on the "en-US@posix" some headless setups report
   page = await browser.newPage({ viewport: { width: 1400, height: 900 }, locale: "en-US" });
