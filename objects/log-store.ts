@@ -3,7 +3,7 @@
 // Segments (one row per ingested batch) are read and written by segment-store.ts.
 import { type Level, type OptionalColumns, type StoredLogEntry, withOptionalColumns } from "../src/schema/log-entry.js";
 
-/** 1: one `logs` row per entry (before segments); 2: segments. */
+/** 1: one `logs` row per entry (before segments); 2: segments; 3: segments with their columns. */
 export const SCHEMA_VERSION = 3;
 
 /**

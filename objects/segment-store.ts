@@ -31,6 +31,7 @@ import {
   type SegmentRows,
   searchSegments,
   segmentPruner,
+  seqAt,
 } from "../src/core/segment-search.js";
 import { LEVELS, type Level, type StoredLogEntry } from "../src/schema/log-entry.js";
 import type { AggregatorSearch, LogFilter } from "../src/schema/query.js";
@@ -299,7 +300,8 @@ export class SegmentStore {
    * the BMP shifts them: a slice that doesn't parse to the entry at i falls back to decoding.
    */
   #entryAt(seg: Segment, cols: SegmentColumns, i: number): StoredLogEntry {
-    const seq = seg.seqs ? seg.seqs[i] : seg.first + i;
+    const decoded = this.#cache.get(seg.first); // e.g. after a fallback below, for this segment
+    if (decoded) return decoded[i];
     const starts = cols.starts!;
     const text = this.sql
       .exec<{ t: string }>(
@@ -312,7 +314,7 @@ export class SegmentStore {
     if (text !== undefined) {
       const { service, domain } = this.identity();
       try {
-        const e = decodeEntry(text, seq, service, domain);
+        const e = decodeEntry(text, seqAt(seg, i), service, domain);
         if (e.timestamp === cols.ts[i]) return e;
       } catch {
         // shifted by non-BMP characters: decode the segment instead
@@ -613,7 +615,7 @@ export class SegmentStore {
 }
 
 function addIds(table: IdTable, seg: Segment, ids: Uint32Array): void {
-  for (let i = 0; i < ids.length; i++) table.add(ids[i], seg.seqs ? seg.seqs[i] : seg.first + i);
+  for (let i = 0; i < ids.length; i++) table.add(ids[i], seqAt(seg, i));
 }
 
 function rowToSegment(r: SegmentRow): Segment {

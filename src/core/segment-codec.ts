@@ -5,7 +5,7 @@
 // Body: a JSON array of the entries in seq order, each stored generically (every field it has,
 // whatever the schema adds), one JSON.stringify per entry so each entry's offset is known (a
 // search parses only the entries it returns): service, domain and seq stay in it (about 45
-// // bytes a log) because stripping them costs more CPU on the hot path than the bytes cost. A
+// bytes a log) because stripping them costs more CPU on the hot path than the bytes cost. A
 // single entry larger than the bound still gets its own segment (entries are capped far below:
 // 32 KB message, 16 KB metadata, 64 KB stack).
 // Header: seq range, time ranges, per-level counts, the pattern ids present, per-second counts
@@ -67,9 +67,7 @@ export interface EncodedSegment {
   bloom: Uint8Array;
   ids: Uint32Array;
   body: string;
-  /** entry i's JSON is body.slice(starts[i], starts[i + 1] - 1) (n + 1 offsets) */
-  starts: Uint32Array;
-  /** what a search needs of each entry, stored in the row too (packColumns) */
+  /** what a search needs of each entry (its offsets in `body` included), stored in the row too */
   columns: SegmentColumns;
 }
 
@@ -93,7 +91,7 @@ export function encodeSegments(entries: StoredLogEntry[], maxChars = SEGMENT_BOD
   return out;
 }
 
-/** Offsets of each part in `[` + parts.join(",") + `]` (see EncodedSegment.starts). */
+/** Offsets of each part in `[` + parts.join(",") + `]` (see SegmentColumns.starts). */
 function startsOf(parts: readonly string[]): Uint32Array {
   const starts = new Uint32Array(parts.length + 1);
   let at = 1;
@@ -107,7 +105,6 @@ function startsOf(parts: readonly string[]): Uint32Array {
 
 function encodeOne(entries: StoredLogEntry[], parts: string[]): EncodedSegment {
   const body = `[${parts.join(",")}]`;
-  const starts = startsOf(parts);
   const levels: [number, number, number, number] = [0, 0, 0, 0];
   const patterns = new Set<string>();
   const seconds = new Map<number, number>();
@@ -154,8 +151,7 @@ function encodeOne(entries: StoredLogEntry[], parts: string[]): EncodedSegment {
     bloom: buildBloom(keys),
     ids,
     body,
-    starts,
-    columns: columnsOf(entries, starts),
+    columns: columnsOf(entries, startsOf(parts)),
   };
 }
 
@@ -198,12 +194,12 @@ export interface SegmentColumns {
   /** index into patternIds, or NO_PATTERN */
   patterns: Uint32Array;
   patternIds: string[];
-  /** see EncodedSegment.starts; null when the body's offsets are unknown */
+  /** entry i's JSON is body.slice(starts[i], starts[i + 1] - 1) (n + 1 offsets); null when unknown */
   starts: Uint32Array | null;
   bytes: number;
 }
 
-export function columnsOf(entries: readonly StoredLogEntry[], starts: Uint32Array | null): SegmentColumns {
+function columnsOf(entries: readonly StoredLogEntry[], starts: Uint32Array | null): SegmentColumns {
   const n = entries.length;
   const ts = new Float64Array(n);
   const levels = new Uint8Array(n);
@@ -226,13 +222,12 @@ export function columnsOf(entries: readonly StoredLogEntry[], starts: Uint32Arra
       patterns[i] = k;
     }
   }
-  const bytes = n * (starts ? 17 : 13) + patternIds.reduce((b, p) => b + p.length + 16, 64);
-  return { ts, levels, patterns, patternIds, starts, bytes };
+  return { ts, levels, patterns, patternIds, starts, bytes: n * (starts ? 17 : 13) + idsBytes(patternIds) };
 }
 
 /**
- * The columns as stored in the segment row (8 + 17 bytes an entry): n, then timestamps, offsets,
- * pattern indexes and levels. Pattern ids are the header's `patterns`, in the same order.
+ * The columns as stored in the segment row (12 bytes, then 17 an entry): n, then timestamps,
+ * offsets, pattern indexes and levels. Pattern ids are the header's `patterns`, in the same order.
  */
 export function packColumns(c: SegmentColumns): ArrayBuffer {
   const n = c.ts.length;
@@ -254,9 +249,12 @@ export function unpackColumns(buf: ArrayBuffer, patternIds: string[]): SegmentCo
     patterns: new Uint32Array(buf, 8 + 12 * n + 4, n),
     levels: new Uint8Array(buf, 8 + 16 * n + 4, n),
     patternIds,
-    bytes: buf.byteLength + patternIds.reduce((b, p) => b + p.length + 16, 64),
+    bytes: buf.byteLength + idsBytes(patternIds),
   };
 }
+
+/** Rough memory of a pattern id list, for the column cache's bound. */
+const idsBytes = (ids: readonly string[]) => ids.reduce((b, p) => b + p.length + 16, 64);
 
 /**
  * Columns of a stored body: one parse, and the offsets from re-serialising each entry (bodies
@@ -274,8 +272,11 @@ export function columnsOfBody(body: string): SegmentColumns {
  * substring of the escaped body. False means no entry matches; true means decode and check.
  */
 export function bodyMayContain(lowerBody: string, q: string): boolean {
-  return lowerBody.includes(JSON.stringify(q.toLowerCase()).slice(1, -1));
+  return lowerBody.includes(escapedLower(q));
 }
+
+/** `q` lowercased as it appears inside a JSON string. */
+const escapedLower = (q: string) => JSON.stringify(q.toLowerCase()).slice(1, -1);
 
 /**
  * The positions of the entries whose JSON text holds `q` (case-insensitive, escaped as in
@@ -291,7 +292,7 @@ export function entriesContaining(
 ): Set<number> | null {
   if (lowerBody.length !== bodyLength) return null;
   const n = starts.length - 1;
-  const needle = JSON.stringify(q.toLowerCase()).slice(1, -1);
+  const needle = escapedLower(q);
   if (needle === "") return new Set(Array.from({ length: n }, (_, i) => i));
   const found = new Set<number>();
   let at = lowerBody.indexOf(needle);

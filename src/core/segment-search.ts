@@ -79,6 +79,11 @@ export interface SegmentRows {
   entry(i: number): StoredLogEntry;
 }
 
+/** The seq of a segment's entry i. */
+export function seqAt(seg: { first: number; seqs?: readonly number[] | null }, i: number): number {
+  return seg.seqs ? seg.seqs[i] : seg.first + i;
+}
+
 /** Rows of decoded entries. */
 export function entryRows(entries: readonly StoredLogEntry[], f: LogFilter): SegmentRows {
   return {
@@ -119,7 +124,7 @@ export function columnRows(
   return {
     count: ts.length,
     ts: (i) => ts[i],
-    seq: (i) => (seg.seqs ? seg.seqs[i] : seg.first + i),
+    seq: (i) => seqAt(seg, i),
     matches: (i) =>
       (levels === null || levels.has(lv[i])) &&
       (f.startTime === undefined || ts[i] >= f.startTime) &&
@@ -164,9 +169,9 @@ export function searchSegments<S extends SegmentView>(
     return prune(s);
   });
   candidates.sort((a, b) => (desc ? b.maxTs - a.maxTs || b.last - a.last : a.minTs - b.minTs || a.first - b.first));
-  /** (ts, seq) comes strictly before `than` in the page's order */
-  const before = (ts: number, seq: number, than: { ts: number; seq: number }) =>
-    desc ? ts > than.ts || (ts === than.ts && seq > than.seq) : ts < than.ts || (ts === than.ts && seq < than.seq);
+  /** (ts, seq) comes strictly before (ts2, seq2) in the page's order */
+  const before = (ts: number, seq: number, ts2: number, seq2: number) =>
+    desc ? ts > ts2 || (ts === ts2 && seq > seq2) : ts < ts2 || (ts === ts2 && seq < seq2);
   const decode = (hits: Hit[]) => hits.map((h) => h.rows.entry(h.i));
   let page: Hit[] = [];
   let examined = 0;
@@ -198,8 +203,8 @@ export function searchSegments<S extends SegmentView>(
     for (let i = 0; i < rows.count; i++) {
       const ts = rows.ts(i);
       const seq = rows.seq(i);
-      if (after && !before(after.ts, after.seq, { ts, seq })) continue;
-      if (worst && !before(ts, seq, worst)) continue;
+      if (after && !before(after.ts, after.seq, ts, seq)) continue;
+      if (worst && !before(ts, seq, worst.ts, worst.seq)) continue;
       if (!rows.matches(i)) continue;
       page.push({ ts, seq, rows, i });
       added = true;

@@ -7,7 +7,6 @@ import { IdTable } from "../../src/core/id-table.js";
 import { matchesFilter } from "../../src/core/log-filter.js";
 import {
   bodyMayContain,
-  columnsOf,
   columnsOfBody,
   decodeEntry,
   decodeSegment,
@@ -17,6 +16,7 @@ import {
   idHash,
   NO_PATTERN,
   packColumns,
+  type SegmentColumns,
   unpackColumns,
 } from "../../src/core/segment-codec.js";
 import {
@@ -78,11 +78,11 @@ describe("segment codec", () => {
     ];
     const [seg] = encodeSegments(entries);
     entries.forEach((e, i) => {
-      const text = seg.body.slice(seg.starts[i], seg.starts[i + 1] - 1);
+      const text = seg.body.slice(seg.columns.starts![i], seg.columns.starts![i + 1] - 1);
       expect(decodeEntry(text, e.seq!, "svc", "default")).toEqual(e);
     });
     const cols = columnsOfBody(seg.body);
-    expect([...cols.starts!]).toEqual([...seg.starts]);
+    expect([...cols.starts!]).toEqual([...seg.columns.starts!]);
     expect([...cols.ts]).toEqual(entries.map((e) => e.timestamp));
     expect([...cols.levels]).toEqual([1, 2, 0]); // warn, info, error
     expect([...cols.patterns]).toEqual([0, NO_PATTERN, 0]); // p1, none, p1
@@ -93,7 +93,7 @@ describe("segment codec", () => {
     expect([...back.ts]).toEqual([...cols.ts]);
     expect([...back.levels]).toEqual([...cols.levels]);
     expect([...back.patterns]).toEqual([...cols.patterns]);
-    expect([...back.starts!]).toEqual([...seg.starts]);
+    expect([...back.starts!]).toEqual([...seg.columns.starts!]);
   });
 
   it("finds which entries' text holds q, case-insensitively, and gives up when lowercasing moves offsets", () => {
@@ -105,13 +105,13 @@ describe("segment codec", () => {
     ];
     const [seg] = encodeSegments(entries);
     const lower = seg.body.toLowerCase();
-    expect([...entriesContaining(lower, seg.body.length, seg.starts, "declined")!]).toEqual([0, 2, 3]);
-    expect([...entriesContaining(lower, seg.body.length, seg.starts, '"declined"')!]).toEqual([2]);
-    expect([...entriesContaining(lower, seg.body.length, seg.starts, "absent")!]).toEqual([]);
+    expect([...entriesContaining(lower, seg.body.length, seg.columns.starts!, "declined")!]).toEqual([0, 2, 3]);
+    expect([...entriesContaining(lower, seg.body.length, seg.columns.starts!, '"declined"')!]).toEqual([2]);
+    expect([...entriesContaining(lower, seg.body.length, seg.columns.starts!, "absent")!]).toEqual([]);
     const [turkish] = encodeSegments([entry(1, { message: "İstanbul declined" })]);
     const tl = turkish.body.toLowerCase();
     expect(tl.length).not.toBe(turkish.body.length);
-    expect(entriesContaining(tl, turkish.body.length, turkish.starts, "declined")).toBeNull();
+    expect(entriesContaining(tl, turkish.body.length, turkish.columns.starts!, "declined")).toBeNull();
   });
 
   it("indexes id, request_id, user_id, session_id and trace_id in the bloom", () => {
@@ -186,7 +186,7 @@ describe("segment search", () => {
           request_id: `r${seq % 17}`,
         }),
       );
-    const segs: (SegmentView & { entries: StoredLogEntry[]; body: string; starts: Uint32Array })[] = [];
+    const segs: (SegmentView & { entries: StoredLogEntry[]; body: string; columns: SegmentColumns })[] = [];
     for (let i = 0; i < n; i += per) {
       const part = all.slice(i, i + per);
       const [enc] = encodeSegments(part);
@@ -199,9 +199,14 @@ describe("segment search", () => {
   const loaders = {
     entries: (f: LogFilter) => (s: Seg) => entryRows(s.entries, f),
     columns: (f: LogFilter, decoded: number[]) => (s: Seg) =>
-      columnRows(s, columnsOf(s.entries, s.starts), f, (i) => {
+      columnRows(s, s.columns, f, (i) => {
         decoded.push(s.first + i);
-        return decodeEntry(s.body.slice(s.starts[i], s.starts[i + 1] - 1), s.first + i, "svc", "default");
+        return decodeEntry(
+          s.body.slice(s.columns.starts![i], s.columns.starts![i + 1] - 1),
+          s.first + i,
+          "svc",
+          "default",
+        );
       }),
   };
   const reference = (all: StoredLogEntry[], f: LogFilter, desc: boolean) =>
