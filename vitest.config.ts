@@ -27,6 +27,11 @@ const TEST_API_KEYS = JSON.stringify([
   { key: "api-only-ingest-key", scopes: ["ingest"], services: ["api"] },
 ]);
 
+// Generous timeouts for the workerd projects: a few tests move thousands of logs through many
+// objects (3.6 s for the sharding pages test on a quiet 2-core machine), and a busy CI host is
+// slower. A timeout here is a hang detector, not a speed target (speed is `npm run bench`).
+const WORKERD_TIMEOUTS = { testTimeout: 30_000, hookTimeout: 60_000 };
+
 function phaseProject(name: string, vars: Record<string, string>, extra: Record<string, unknown> = {}) {
   return {
     plugins: [
@@ -40,7 +45,12 @@ function phaseProject(name: string, vars: Record<string, string>, extra: Record<
         },
       }),
     ],
-    test: { name, include: [`test/${name}/**/*.test.ts`], setupFiles: [`./test/${name}/setup.ts`] },
+    test: {
+      name,
+      include: [`test/${name}/**/*.test.ts`],
+      setupFiles: [`./test/${name}/setup.ts`],
+      ...WORKERD_TIMEOUTS,
+    },
   };
 }
 
@@ -103,7 +113,12 @@ export default defineConfig({
             },
           }),
         ],
-        test: { name: "workers", include: ["test/workers/**/*.test.ts"], setupFiles: ["./test/workers/setup.ts"] },
+        test: {
+          name: "workers",
+          include: ["test/workers/**/*.test.ts"],
+          setupFiles: ["./test/workers/setup.ts"],
+          ...WORKERD_TIMEOUTS,
+        },
       },
       // The other two deployment phases, each its own workerd with its own configuration:
       // `workers-faults` talks to a data service at DATA_SERVICE_URL that msw fakes (failures,
