@@ -51,3 +51,11 @@ export async function searchKvChunks(
   }
   return merged;
 }
+
+/** Get-by-id for a row trimmed in the KV-only phase: its chunk is found through archived_ids. */
+export async function findArchived(sql: SqlStorage, kv: KVNamespace, id: string): Promise<StoredLogEntry | null> {
+  const archived = sql.exec<{ chunk: string }>("SELECT chunk FROM archived_ids WHERE id = ?", id).toArray()[0];
+  if (!archived) return null;
+  const chunk = await kv.get<StoredLogEntry[]>(archived.chunk, "json");
+  return chunk?.find((e) => e.id === id) ?? null;
+}

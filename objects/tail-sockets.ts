@@ -9,7 +9,7 @@
 import { matchesFilter } from "../src/core/log-filter.js";
 import { type ByteBudget, DEFAULT_SUBSCRIBER_BYTES_PER_S, subscriberBudget } from "../src/core/tail-flow.js";
 import type { StoredLogEntry } from "../src/schema/log-entry.js";
-import { encodeTailCursor, type TailFilter } from "../src/schema/tail.js";
+import { encodeTailCursor, type TailFilter, type TailSubscription } from "../src/schema/tail.js";
 
 export const TAIL_TAG = "tail";
 export const TAIL_FLUSH_MS = 100;
@@ -25,6 +25,12 @@ export interface TailAttachment {
   filter: TailFilter;
   /** highest seq delivered (or dropped): the resume point */
   lastSeq: number;
+}
+
+/** What a subscriber's replay reads: the newest stored seq and the entries after a seq. */
+export interface ReplaySource {
+  maxSeq(): number;
+  entriesAfter(afterSeq: number, filter: TailFilter, limit: number): StoredLogEntry[];
 }
 
 interface Pending {
@@ -49,6 +55,40 @@ export class TailSockets {
 
   count(): number {
     return this.ctx.getWebSockets(TAIL_TAG).length;
+  }
+
+  /**
+   * Accepts a subscriber and answers the client's end of the socket: replays what it missed
+   * since `sub.since` (at most REPLAY_MAX, then a `dropped` count), then it is live. One
+   * synchronous step: no ingest runs in between, so the first live entry is exactly the one
+   * after the last replayed (no gap, no duplicate).
+   */
+  open(sub: TailSubscription, source: ReplaySource, expand: (f: TailFilter) => TailFilter): WebSocket {
+    const { 0: client, 1: server } = new WebSocketPair();
+    this.ctx.acceptWebSocket(server, [TAIL_TAG]);
+    const key = this.sourceKey();
+    let lastSeq = source.maxSeq();
+    if (sub.since !== undefined && sub.since < lastSeq) {
+      const filter = expand(sub.filter);
+      const rows = source.entriesAfter(sub.since, filter, REPLAY_MAX + 1);
+      const replay = rows.slice(0, REPLAY_MAX);
+      for (let i = 0; i < replay.length; i += 500) {
+        const chunk = replay.slice(i, i + 500);
+        const cursor = encodeTailCursor({ [key]: chunk[chunk.length - 1].seq ?? 0 });
+        server.send(JSON.stringify({ type: "logs", logs: chunk, cursor }));
+      }
+      if (rows.length > REPLAY_MAX) {
+        const rest = source.entriesAfter(replay[replay.length - 1].seq ?? 0, filter, Number.MAX_SAFE_INTEGER).length;
+        server.send(JSON.stringify({ type: "dropped", count: rest }));
+      }
+    } else if (sub.since !== undefined) {
+      lastSeq = sub.since;
+    }
+    server.serializeAttachment({ filter: sub.filter, lastSeq } satisfies TailAttachment);
+    // The resume point as of now, so a client that reconnects before any log arrives (or a
+    // fan-in over shards that stayed quiet) misses nothing.
+    server.send(JSON.stringify({ type: "ready", cursor: encodeTailCursor({ [key]: lastSeq }) }));
+    return client;
   }
 
   /** Queues freshly stored entries (in seq order) for every matching subscriber. */
