@@ -241,7 +241,7 @@ function validDomain(d: string): boolean {
 // 13–19 digits, or groups of 4–6 digits with a last group of 1–6), starts with 2–6 (Visa,
 // Mastercard, Amex, Discover, JCB, Diners, UnionPay, Maestro: ms timestamps start with 1 until
 // 2033) and passes Luhn becomes [card]. Longest window first, left to right.
-const DIGIT_RUN_RE = /(?<![0-9A-Za-z_.])\d+(?:[ -]\d+)*(?![0-9A-Za-z_]|\.\d)/g;
+const DIGIT_RUN_RE = /(?<![0-9A-Za-z_.])\d+(?:[ -]\d+)*(?![0-9A-Za-z_])/g;
 
 export function luhnValid(digits: string): boolean {
   let sum = 0;

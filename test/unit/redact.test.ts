@@ -103,6 +103,13 @@ describe("redactText: no over-redaction", () => {
     expect(r(text, ALL)).toBe(text);
   });
 
+  it("masks a card followed by a period and a digit (fast-check found it left whole)", () => {
+    expect(r("4111 1111 1111 1111.0")).toBe("[card].0");
+    expect(r("paid with 4111111111111111.5 today")).toBe("paid with [card].5 today");
+    // a decimal fraction (a period before the digits) stays a number
+    expect(r("ratio 0.4111111111111111")).toBe("ratio 0.4111111111111111");
+  });
+
   it("knows Luhn", () => {
     expect(luhnValid("4111111111111111")).toBe(true);
     expect(luhnValid("4111111111111112")).toBe(false);
