@@ -3,6 +3,14 @@ import { LogEntryInput, normaliseEntry, parseTimestamp, truncateUtf8, utf8Length
 import { buildConfig } from "../../src/config.js";
 import type { Env } from "../../src/env.js";
 
+describe("lone surrogates", () => {
+  it("become U+FFFD without marking the entry truncated (fast-check's counterexample)", () => {
+    const e = normaliseEntry(LogEntryInput.parse({ level: "error", message: "\ud800", service: "A" }), 5e12, () => "g");
+    expect(e.message).toBe("\ufffd");
+    expect(e.truncated).toBeUndefined();
+  });
+});
+
 describe("log entry normalisation", () => {
   it("maps level aliases case-insensitively", () => {
     const levels = ["ERROR", "Warning", "fatal", "CRITICAL", "trace", "Info", "debug"].map(

@@ -131,7 +131,9 @@ describe("LogEntryInput.safeParse + normaliseEntry", () => {
         expect(Number.isSafeInteger(e.timestamp) && e.timestamp >= 1e11 && e.timestamp <= 8.64e15).toBe(true);
         expect(e.message.length).toBeGreaterThan(0);
         expect(utf8Length(e.message)).toBeLessThanOrEqual(LIMITS.messageBytes);
-        expect(e.truncated === true).toBe(e.message !== (raw as { message: string }).message);
+        // lone surrogates become U+FFFD (not a truncation): compare with the well-formed input
+        const sent = (raw as { message: unknown }).message;
+        expect(e.truncated === true).toBe(e.message !== (typeof sent === "string" ? sent.toWellFormed() : sent));
         if (e.stack_trace !== undefined) expect(utf8Length(e.stack_trace)).toBeLessThanOrEqual(LIMITS.stackTraceBytes);
         for (const f of ["user_id", "session_id", "request_id"] as const)
           if (e[f] !== undefined) expect(e[f]!.length).toBeLessThanOrEqual(LIMITS.refFieldChars);
