@@ -93,7 +93,7 @@ export class FlushPipeline {
         await this.alive();
         // A turn of the event loop between batches: without it, a run's chain of quick I/O
         // completions kept requests that arrived meanwhile waiting for the whole run (search
-        // p99 100-140 ms while a 10k-log flush ran; 21-43 ms with this yield).
+        // p99 of the slowest kind 100-140 ms while a 10k-log flush ran; 34-43 ms with this yield).
         await new Promise((r) => setTimeout(r, 0));
       }
       const entries = this.pending(state.persistedSeq, size);

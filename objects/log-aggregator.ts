@@ -52,11 +52,6 @@ export type { StatsSnapshot } from "./live-counters.js";
 
 export type * from "./aggregator-types.js";
 
-export { EARLY_FLUSH_GAP_MS } from "./jobs/flush-job.js";
-export { MIGRATE_SEGMENTS_PER_RUN } from "./jobs/migrate-job.js";
-export { snapshotKey } from "./jobs/snapshot-job.js";
-export { TRIM_INTERVAL_MS } from "./jobs/trim-job.js";
-
 const REGISTRY_TOUCH_MS = 60_000;
 
 export class LogAggregator extends DurableObject<Env> {
