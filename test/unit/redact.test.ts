@@ -1,13 +1,16 @@
 // src/core/redact.ts: exact outputs per rule, Luhn and shape negatives, no over-redaction of
 // ordinary numbers, ids and timestamps, idempotence, linear time on hostile inputs, REDACT parsing.
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
+  applySecretRules,
   DEFAULT_REDACTION,
   isSecretKey,
   luhnValid,
   NO_REDACTION,
   parseRedactSetting,
   redactEntry,
+  redactSecrets,
   redactText,
   type RedactionOptions,
 } from "../../src/core/redact.js";
@@ -289,5 +292,78 @@ describe("REDACT setting", () => {
       status: 500,
       message: expect.stringMatching(/^REDACT/),
     });
+  });
+});
+
+describe("redactSecrets: the trigger prefilter", () => {
+  // Pieces of every secret rule's shape, glued with separators and random text: whatever the
+  // prefilter lets through unchanged, the full rule set must leave unchanged too.
+  const piece = fc.oneof(
+    fc.constantFrom(
+      "Authorization: ",
+      "proxy-authorization=",
+      "Cookie: ",
+      "set-cookie:",
+      "Bearer ",
+      "basic ",
+      "api_key=",
+      "apikey:",
+      "access-key=",
+      "secret=",
+      "SECRET_ACCESS_KEY=",
+      "token=",
+      "password:",
+      "passwd=",
+      "pwd=",
+      "private_key=",
+      "sig=",
+      "signature=",
+      "sk_live_",
+      "pk_test_",
+      "rk_live_",
+      "sk-proj-",
+      "sk-ant-",
+      "AKIA",
+      "ASIA",
+      "ghp_",
+      "gho_",
+      "github_pat_",
+      "glpat-",
+      "xoxb-",
+      "AIza",
+      "npm_",
+      "eyJhbGciOiJIUzI1NiJ9.",
+      "eyJzdWIiOiIxMjM0NTY3ODkwIn0.",
+      "-----BEGIN RSA PRIVATE KEY-----",
+      "-----END RSA PRIVATE KEY-----",
+      '"',
+      "'",
+      " ",
+      "=",
+      ":",
+      ".",
+    ),
+    fc.string({ unit: fc.constantFrom(..."abcXYZ0189_-./+=".split("")), minLength: 1, maxLength: 40 }),
+    // the key shapes need long alphanumeric runs (AWS 16, GitHub 30+, npm 36)
+    fc.string({ unit: fc.constantFrom(..."aZ09KQ".split("")), minLength: 16, maxLength: 48 }),
+  );
+  const text = fc.array(piece, { maxLength: 8 }).map((p) => p.join(""));
+
+  it("changes nothing the full rule set would change", () => {
+    fc.assert(
+      fc.property(text, (s) => {
+        expect(redactSecrets(s)).toBe(applySecretRules(s));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it("still redacts each rule's shape", () => {
+    expect(redactSecrets("key AKIAABCDEFGHIJKLMNOP used")).toBe("key [secret] used");
+    expect(redactSecrets("with ghp_abcdefghijklmnopqrstuvwxyz0123456789")).toBe("with [secret]");
+    expect(redactSecrets("db pwd=hunter22 ok")).toBe("db pwd=[secret] ok");
+    expect(redactSecrets("plain text with nothing secret-looking in it 12345")).toBe(
+      "plain text with nothing secret-looking in it 12345",
+    );
   });
 });
