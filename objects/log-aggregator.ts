@@ -1,7 +1,8 @@
 // LogAggregator: the Durable Object for one domain/service (or one shard of it). A facade of RPC
-// methods and platform hooks; the work lives in its modules: segment-store.ts (the log store:
-// one SQLite row per ingested batch), live-counters.ts, pattern-engine.ts, tail-sockets.ts,
-// kv-archive.ts, and the alarm's jobs in jobs/ (migrate, flush, pattern push, checks, snapshot,
+// methods and platform hooks; the work lives in its modules: batch-ingest.ts (one ingest call),
+// segment-store.ts (the log store: one SQLite row per ingested batch), live-counters.ts,
+// pattern-engine.ts, tail-sockets.ts, kv-archive.ts, aggregator-report.ts (/metrics, /health)
+// and the alarm's jobs in jobs/ (migrate, flush, pattern push, checks, snapshot,
 // trim), which scheduler.ts runs when each says it is due. Storage holds the truth; memory is a
 // cache rebuilt exactly after eviction.
 import { DurableObject } from "cloudflare:workers";
@@ -10,7 +11,6 @@ import type { Env } from "../src/env.js";
 import type { Level, NormalisedLogEntry, StoredLogEntry } from "../src/schema/log-entry.js";
 import type { AggregatorSearch } from "../src/schema/query.js";
 import { loadConfig, type Config } from "../src/config.js";
-import { TokenBucket } from "../src/core/token-bucket.js";
 import { TEXT_SCAN_BUDGET } from "../src/core/segment-search.js";
 import type { FlushReport } from "./flush-pipeline.js";
 import * as store from "./log-store.js";
@@ -22,8 +22,9 @@ import type { Check } from "../src/schema/checks.js";
 import { PatternEngine, type PatternQuery } from "./pattern-engine.js";
 import { LEARNED_KEY, type LearnedPattern } from "../src/core/learned-patterns.js";
 import type { Pattern } from "../src/schema/pattern.js";
-import { REGISTRY_NAME } from "./service-registry.js";
-import { recentRejections, recordRejections, rejectionCounts, type RejectionReport } from "./rejections.js";
+import { recentRejections, rejectionCounts, type RejectionReport } from "./rejections.js";
+import { BatchIngest, ServiceIdentity } from "./batch-ingest.js";
+import { aggregatorHealth, aggregatorMetrics } from "./aggregator-report.js";
 import type { RejectionRecord } from "../src/core/rejections.js";
 import { errorBody } from "../src/errors.js";
 import { TailSubscription } from "../src/schema/tail.js";
@@ -42,7 +43,6 @@ import { TrimJob } from "./jobs/trim-job.js";
 import type {
   AggregatorHealth,
   AggregatorMetrics,
-  IngestedEntry,
   IngestOutcome,
   RejectedCounts,
   SearchPage,
@@ -52,30 +52,25 @@ export type { StatsSnapshot } from "./live-counters.js";
 
 export type * from "./aggregator-types.js";
 
-const REGISTRY_TOUCH_MS = 60_000;
-
 export class LogAggregator extends DurableObject<Env> {
   readonly #meter = { rowsWritten: 0 };
-  readonly #sql: SqlStorage;
-  #service = "";
-  #domain = "";
-  #lastRegistryTouch = 0;
+  readonly #who = new ServiceIdentity();
+  readonly #parts: AggregatorParts;
   readonly #store: SegmentStore;
   readonly #counters: LiveCounters;
   readonly #tails: TailSockets;
-  readonly #publisher: TailPublisher; // tails through the hub (objects/tail-publisher.ts)
   readonly #patterns: PatternEngine;
+  readonly #ingest: BatchIngest;
   readonly #scheduler: Scheduler;
   readonly #flush: FlushJob;
   readonly #checks: ChecksJob;
   readonly #snapshot: SnapshotJob;
   readonly #trim: TrimJob;
-  #bucket: TokenBucket | undefined; // per-service ingest limit (RATE_LIMIT_SERVICE_LOGS_PER_S)
   #config!: Config;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.#sql = meteredSql(ctx.storage.sql, this.#meter);
+    const sql = meteredSql(ctx.storage.sql, this.#meter);
     const maxQueue = Number(env.TAIL_QUEUE_MAX);
     // The tail cursor is keyed by aggregator name: a shard's seqs are its own.
     this.#tails = new TailSockets(
@@ -84,17 +79,12 @@ export class LogAggregator extends DurableObject<Env> {
       Number.isInteger(maxQueue) && maxQueue > 0 ? maxQueue : undefined,
       parseBytesPerSecond(env.TAIL_SUBSCRIBER_BYTES_PER_S),
     );
-    this.#patterns = new PatternEngine(this.#sql);
-    this.#store = new SegmentStore(this.#sql, () => ({ service: this.#service, domain: this.#domain }), 16_000_000);
-    this.#counters = new LiveCounters(this.#sql, this.#store);
-    this.#publisher = new TailPublisher(
-      () => env.TAIL_HUB.getByName(HUB_NAME),
-      () => this.#name,
-      (after, limit) => this.#store.entriesAfter(after, {}, limit),
-    );
+    this.#patterns = new PatternEngine(sql);
+    this.#store = new SegmentStore(sql, () => this.#who, 16_000_000);
+    this.#counters = new LiveCounters(sql, this.#store);
     const self = this;
-    const parts: AggregatorParts = {
-      sql: this.#sql,
+    const parts: AggregatorParts = (this.#parts = {
+      sql,
       // read on each use: env is the object's (tests swap it to inject faults)
       get env() {
         return self.env;
@@ -103,12 +93,19 @@ export class LogAggregator extends DurableObject<Env> {
       counters: this.#counters,
       patterns: this.#patterns,
       config: () => this.#config,
-      identity: () => ({ service: this.#service, domain: this.#domain, name: this.#name }),
-    };
+      identity: () => ({ service: this.#who.service, domain: this.#who.domain, name: this.#name }),
+    });
     this.#flush = new FlushJob(parts, () => ctx.storage.getAlarm());
     this.#checks = new ChecksJob(parts);
     this.#snapshot = new SnapshotJob(parts, this.#flush);
     this.#trim = new TrimJob(parts, () => this.#flush.state.persistedSeq);
+    // Tails through the hub (objects/tail-publisher.ts) for subscribers of many services.
+    const publisher = new TailPublisher(
+      () => env.TAIL_HUB.getByName(HUB_NAME),
+      () => this.#name,
+      (after, limit) => this.#store.entriesAfter(after, {}, limit),
+    );
+    this.#ingest = new BatchIngest(parts, this.#who, this.#tails, publisher, this.#checks);
     // The alarm's jobs, in the order a run does them; each says when it is next due.
     this.#scheduler = new Scheduler(ctx.storage, [
       new MigrateJob(this.#store),
@@ -121,11 +118,9 @@ export class LogAggregator extends DurableObject<Env> {
     // Answered by the runtime without waking a hibernated object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
     void ctx.blockConcurrencyWhile(async () => {
-      const sql = this.#sql;
       this.#config = await loadConfig(env);
       store.migrate(sql);
-      this.#service = store.getMeta(sql, "service") ?? "";
-      this.#domain = store.getMeta(sql, "domain") ?? "";
+      this.#who.load(sql);
       this.#flush.load();
       this.#snapshot.load();
       this.#trim.load();
@@ -146,7 +141,7 @@ export class LogAggregator extends DurableObject<Env> {
 
   /** The aggregator's name: "<domain>/<service>" or "<domain>/<service>#<shard>". */
   get #name(): string {
-    return this.ctx.id.name ?? `${this.#domain}/${this.#service}`;
+    return this.ctx.id.name ?? `${this.#who.domain}/${this.#who.service}`;
   }
 
   /** Stores entries (all of one domain/service). Resolves once they are in SQLite. */
@@ -155,92 +150,31 @@ export class LogAggregator extends DurableObject<Env> {
     rejected?: RejectedCounts,
     rejections?: RejectionRecord[],
   ): Promise<IngestOutcome> {
-    const sql = this.#sql;
     const now = Date.now();
-    const config = (this.#config = await loadConfig(this.env));
-    // Refusals are rare; each is one row in the bounded rejections ring (objects/rejections.ts).
-    if (rejections) recordRejections(sql, rejections, now);
-    if (entries.length > 0) {
-      this.#bucket ??= new TokenBucket(
-        config.serviceLogsPerSecond,
-        Math.max(1000, 2 * config.serviceLogsPerSecond),
-        now,
-      );
-      const allowed = this.#bucket.take(entries.length, now);
-      if (!allowed.ok) {
-        store.bumpTotals(sql, new Map([["rate_limited", entries.length]]));
-        return { entries: [], rateLimited: { retryAfterMs: allowed.retryAfterMs } };
-      }
-    }
-    const first = entries[0] ?? rejections?.[0];
-    if (first && !this.#service) {
-      this.#service = first.service;
-      this.#domain = first.domain;
-      store.setMeta(sql, "service", first.service);
-      store.setMeta(sql, "domain", first.domain);
-    }
-    // Duplicates (stored before, or twice in this batch) are found before mining, so the miner
-    // sees each stored entry exactly once: a restart replays stored entries in seq order.
-    const out: IngestedEntry[] = [];
-    const fresh: StoredLogEntry[] = [];
-    const batchSeqs = new Map<string, number>();
-    let seq = this.#store.maxSeq();
-    for (const e of entries) {
-      const known = batchSeqs.get(e.id) ?? this.#store.findById(e.id)?.seq;
-      if (known !== undefined) {
-        out.push({ id: e.id, seq: known, duplicate: true });
-        continue;
-      }
-      const entry = e as StoredLogEntry; // ours: the RPC argument is a copy
-      entry.pattern_id = this.#patterns.assign(entry);
-      entry.seq = ++seq;
-      batchSeqs.set(e.id, seq);
-      fresh.push(entry);
-      out.push({ id: e.id, seq, duplicate: false });
-    }
-    const rejectedCounts = Object.fromEntries(Object.entries(rejected ?? {}).filter(([, n]) => n > 0));
-    const dup = out.length - fresh.length;
-    if (fresh.length > 0) {
-      // One segment row holds the batch and its counts: the only row this call writes.
-      this.#store.append(fresh, { dup: dup || undefined, rejected: rejectedCounts });
-      this.#patterns.advance(seq);
-      for (const e of fresh) this.#counters.add(e.level, Math.min(e.timestamp, e.received_at), now);
-    } else {
-      const totals = new Map<string, number>([["duplicates", dup]]);
-      for (const [level, n] of Object.entries(rejectedCounts)) totals.set(`rejected_${level}`, n);
-      store.bumpTotals(sql, totals);
-    }
-    // Tail delivery: the accepted entries, with their seqs, now durably stored.
-    this.#tails.publish(fresh, (f) => this.#patterns.expandFilter(f));
-    this.#publisher.publish(fresh);
-    if (fresh.length > 0) {
-      this.#checks.onIngest(now);
-      await this.#scheduler.arm(now);
-    }
-    if (now - this.#lastRegistryTouch > REGISTRY_TOUCH_MS && this.#service) {
-      await this.env.SERVICE_REGISTRY.getByName(REGISTRY_NAME).touch(this.#domain, this.#service, now);
-      this.#lastRegistryTouch = now;
-    }
-    return { entries: out };
+    this.#config = await loadConfig(this.env);
+    const { outcome, stored } = this.#ingest.ingest(entries, rejected, rejections, now);
+    if (stored > 0) await this.#scheduler.arm(now);
+    await this.#ingest.touchRegistry(now);
+    return outcome;
   }
 
   async search(request: AggregatorSearch): Promise<SearchPage> {
     const search = { ...request, filter: this.#patterns.expandFilter(request.filter) };
     const found = this.#store.search(search, TEXT_SCAN_BUDGET);
-    const trimmedThroughTs = Number(store.getMeta(this.#sql, "trimmed_through_ts") ?? 0);
+    const trimmedThroughTs = Number(store.getMeta(this.#parts.sql, "trimmed_through_ts") ?? 0);
     const logs = found.logs;
     if (found.scannedThrough) return { logs, trimmedThroughTs, scannedThrough: found.scannedThrough };
     if (trimmedThroughTs === 0 || this.#config.persistenceEnabled) return { logs, trimmedThroughTs };
     // KV-only phase: rows trimmed from SQLite live in KV chunks; read the chunks that can hold
     // rows of this page, newest (or oldest) first, and stop once no further chunk can compete.
     return {
-      logs: await searchKvChunks(this.#sql, this.env.LOGS_KV, this.#name, search, [...logs]),
+      logs: await searchKvChunks(this.#parts.sql, this.env.LOGS_KV, this.#name, search, [...logs]),
       trimmedThroughTs,
     };
   }
 
   async getLog(id: string): Promise<StoredLogEntry | null> {
-    return this.#store.findById(id) ?? (await findArchived(this.#sql, this.env.LOGS_KV, id));
+    return this.#store.findById(id) ?? (await findArchived(this.#parts.sql, this.env.LOGS_KV, id));
   }
 
   // ---- live tail: fetch() only upgrades WebSockets; everything else is RPC ----
@@ -331,11 +265,11 @@ export class LogAggregator extends DurableObject<Env> {
   // ---- patterns ----
 
   patterns(q: PatternQuery): Pattern[] {
-    return this.#patterns.list(this.#service, q, Date.now());
+    return this.#patterns.list(this.#who.service, q, Date.now());
   }
 
   pattern(id: string): Pattern | null {
-    return this.#patterns.get(id, this.#service, Date.now());
+    return this.#patterns.get(id, this.#who.service, Date.now());
   }
 
   setLearnedPatterns(patterns: LearnedPattern[]): void {
@@ -343,63 +277,19 @@ export class LogAggregator extends DurableObject<Env> {
   }
 
   metrics(): AggregatorMetrics {
-    const t = store.readTotals(this.#sql);
-    const live = this.#store.liveTotals();
-    const n = (k: string) => (t.get(k) ?? 0) + (live.get(k) ?? 0);
-    const f = this.#flush.state;
-    return {
-      service: this.#service,
-      domain: this.#domain,
-      received: {
-        error: n("received_error"),
-        warn: n("received_warn"),
-        info: n("received_info"),
-        debug: n("received_debug"),
-      },
-      rejected: {
-        error: n("rejected_error"),
-        warn: n("rejected_warn"),
-        info: n("rejected_info"),
-        debug: n("rejected_debug"),
-        unknown: n("rejected_unknown"),
-      },
-      rejected_by_reason: rejectionCounts(this.#sql),
-      duplicates: n("duplicates"),
-      rate_limited: n("rate_limited"),
-      flushed_total: f.flushedTotal,
-      flush_failed_total: f.flushFailedTotal,
-      dead_lettered_total: f.deadLetteredTotal,
-      pending: this.#flush.pending(),
-      dead_letters: store.countDeadLetters(this.#sql),
-      tail_subscribers: this.#tails.count(),
-      tail_dropped_total: this.#tails.droppedTotal,
-      patterns: this.#patterns.size,
-      patterns_evicted_total: this.#patterns.evictedTotal,
-      rows_written_total: this.#meter.rowsWritten,
-      segments: this.#store.segmentCount,
-    };
+    return aggregatorMetrics(this.#parts, this.#flush, this.#tails, this.#meter);
   }
 
   health(): AggregatorHealth {
-    const f = this.#flush.state;
-    return {
-      pending: this.#flush.pending(),
-      dead_letters: store.countDeadLetters(this.#sql),
-      failures: f.failures,
-      last_error: f.lastError,
-      next_retry_at: f.nextRetryAt,
-      flushed_total: f.flushedTotal,
-      flush_failed_total: f.flushFailedTotal,
-      rejected: rejectionCounts(this.#sql),
-    };
+    return aggregatorHealth(this.#parts, this.#flush);
   }
 
   /** The rejection counts and the newest `limit` refused entries (GET /api/admin/rejected). */
   getRejections(limit: number): RejectionReport {
-    const sql = this.#sql;
+    const sql = this.#parts.sql;
     return {
-      service: this.#service,
-      domain: this.#domain,
+      service: this.#who.service,
+      domain: this.#who.domain,
       counts: rejectionCounts(sql),
       recent: recentRejections(sql, limit),
     };
@@ -413,7 +303,7 @@ export class LogAggregator extends DurableObject<Env> {
   }
 
   listDeadLetters(limit: number) {
-    return store.listDeadLetters(this.#sql, limit);
+    return store.listDeadLetters(this.#parts.sql, limit);
   }
 
   /** Moves dead letters back into the outbox: they get new seqs and are flushed again. */
