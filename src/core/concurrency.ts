@@ -18,23 +18,48 @@ export async function mapLimit<T, R>(
 }
 
 /**
- * The first non-null result of `fn` over items, asking `chunkSize` items at a time (each chunk
- * with at most `limit` in flight) and stopping after the chunk that found one: a lookup over
- * any number of aggregators is never cut at a fixed count, and usually costs one chunk.
+ * The first non-null result of `fn` over items, asked in order with at most `limit` in flight.
+ * It answers as soon as one call finds it (calls still in flight are not awaited, and no item
+ * after them is asked), or null once every item has answered null: a lookup over any number of
+ * aggregators is never cut at a fixed count, and a hit among the first items costs one round trip.
+ * The first rejection rejects the whole, unless a result was found before it.
  */
-export async function firstInChunks<T, R>(
+export function firstFound<T, R>(
   items: readonly T[],
-  chunkSize: number,
   limit: number,
   fn: (item: T) => Promise<R | null>,
 ): Promise<{ found: R | null; asked: number }> {
-  for (let start = 0; start < items.length; start += chunkSize) {
-    const chunk = items.slice(start, start + chunkSize);
-    const results = await mapLimit(chunk, limit, fn);
-    const found = results.find((r) => r !== null);
-    if (found !== undefined && found !== null) return { found, asked: start + chunk.length };
-  }
-  return { found: null, asked: items.length };
+  return new Promise((resolve, reject) => {
+    let next = 0;
+    let inFlight = 0;
+    let settled = false;
+    const finish = (found: R | null) => {
+      settled = true;
+      resolve({ found, asked: next });
+    };
+    const launch = () => {
+      while (!settled && inFlight < limit && next < items.length) {
+        const item = items[next++];
+        inFlight++;
+        (async () => fn(item))().then(
+          (r) => {
+            inFlight--;
+            if (settled) return;
+            if (r !== null && r !== undefined) finish(r);
+            else launch();
+          },
+          (err: unknown) => {
+            inFlight--;
+            if (settled) return;
+            settled = true;
+            reject(err);
+          },
+        );
+      }
+      if (!settled && inFlight === 0 && next >= items.length) finish(null);
+    };
+    launch();
+  });
 }
 
 /** A call that did not settle within its deadline (see withDeadline). */

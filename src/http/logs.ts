@@ -3,7 +3,7 @@
 // seq) and signs a cursor at the last row, so pages never overlap or skip across sources.
 import { aggregator } from "./aggregators.js";
 import { Hono } from "hono";
-import { firstInChunks } from "../core/concurrency.js";
+import { firstFound } from "../core/concurrency.js";
 import {
   boundFor,
   comparePositions,
@@ -17,7 +17,7 @@ import { ID_RE, type StoredLogEntry } from "../schema/log-entry.js";
 import { SearchQuery, toLogFilter } from "../schema/query.js";
 import { DataServiceClient } from "../data-service-client.js";
 import { type AppEnv, parseQuery, requireKey } from "./context.js";
-import { FANOUT_CONCURRENCY, fanOut, MAX_FANOUT, resolveTargets, type Target, withinDeadline } from "./targets.js";
+import { FANOUT_CONCURRENCY, fanOut, resolveTargets, type Target, withinDeadline } from "./targets.js";
 
 export const logRoutes = new Hono<AppEnv>();
 
@@ -138,13 +138,13 @@ logRoutes.get("/api/logs/:id", async (c) => {
     throw new ApiError("invalid_request", 400, "id: must be 1-64 characters of [A-Za-z0-9_-]", [
       { path: "id", message: "malformed id" },
     ]);
-  // Every aggregator the key may read, MAX_FANOUT at a time until one has it: an acknowledged
-  // log is never a 404 because of how many services exist.
+  // Every aggregator the key may read, until one has it: an acknowledged log is never a 404
+  // because of how many services exist. The most recently active are asked first (the logs
+  // people open are mostly recent ones), and the answer comes as soon as one has it.
   const targets = await resolveTargets(c.env, principal, {}, { uncapped: true });
+  targets.sort((a, b) => b.last_seen - a.last_seen);
   let entry: StoredLogEntry | null = (
-    await firstInChunks(targets, MAX_FANOUT, FANOUT_CONCURRENCY, (t) =>
-      withinDeadline(t, aggregator(c.env, t.name).getLog(id)),
-    )
+    await firstFound(targets, FANOUT_CONCURRENCY, (t) => withinDeadline(t, aggregator(c.env, t.name).getLog(id)))
   ).found;
   const client = DataServiceClient.fromEnv(c.get("config"), c.env);
   if (!entry && client) {

@@ -1,39 +1,66 @@
-// firstInChunks: a lookup over any number of items is never cut at a fixed count (get-by-id
-// over the aggregators, issue 16 item 3), and stops after the chunk that found the item.
+// firstFound: a lookup over any number of items is never cut at a fixed count (get-by-id over
+// the aggregators, issue 16 item 3); it answers as soon as one item has it and asks no more.
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
-import { DeadlineExceeded, firstInChunks, mapLimit, withDeadline } from "../../src/core/concurrency.js";
+import { DeadlineExceeded, firstFound, mapLimit, withDeadline } from "../../src/core/concurrency.js";
 import { installErrorHandlers } from "../../src/http/error-handlers.js";
 
-describe("firstInChunks", () => {
+describe("firstFound", () => {
   const items = Array.from({ length: 2_500 }, (_, i) => i);
 
-  it("finds an item past the first chunks and asks no chunk after it", async () => {
+  it("finds an item far down the list, asking in order and at most `limit` at once", async () => {
     const asked: number[] = [];
-    const r = await firstInChunks(items, 1000, 8, async (i) => {
+    let inFlight = 0;
+    let peak = 0;
+    const r = await firstFound(items, 8, async (i) => {
       asked.push(i);
+      peak = Math.max(peak, ++inFlight);
+      await new Promise((res) => setTimeout(res, 0));
+      inFlight--;
       return i === 2_345 ? `item ${i}` : null;
     });
-    expect(r).toEqual({ found: "item 2345", asked: 2_500 });
-    expect(asked).toHaveLength(2_500);
+    expect(r.found).toBe("item 2345");
+    expect(asked).toEqual(items.slice(0, asked.length)); // in order, each once
+    expect(asked.length).toBeGreaterThanOrEqual(2_346);
+    expect(asked.length).toBeLessThanOrEqual(2_346 + 7); // at most the calls in flight beside it
+    expect(r.asked).toBe(asked.length);
+    expect(peak).toBe(8);
+  });
 
-    const early: number[] = [];
-    const r2 = await firstInChunks(items, 1000, 8, async (i) => {
-      early.push(i);
-      return i === 1_001 ? i : null;
+  it("answers when one item has it, without waiting for calls still in flight", async () => {
+    const asked: number[] = [];
+    const r = await firstFound(items, 4, (i) => {
+      asked.push(i);
+      // every other call never settles (an aggregator that hangs): only item 2 answers
+      return i === 2 ? Promise.resolve(i) : new Promise<number | null>(() => {});
     });
-    expect(r2).toEqual({ found: 1_001, asked: 2_000 });
-    expect(early).toHaveLength(2_000); // the third chunk was never asked
+    expect(r).toEqual({ found: 2, asked: 4 });
+    expect(asked).toEqual([0, 1, 2, 3]);
   });
 
   it("answers null after asking every item once when nothing matches", async () => {
-    const seen = new Set<number>();
-    const r = await firstInChunks(items, 1000, 8, async (i) => {
-      seen.add(i);
+    const seen: number[] = [];
+    const r = await firstFound(items, 8, async (i) => {
+      seen.push(i);
       return null;
     });
     expect(r).toEqual({ found: null, asked: 2_500 });
-    expect(seen.size).toBe(2_500);
+    expect(seen).toEqual(items);
+    expect(await firstFound([], 8, async () => 1)).toEqual({ found: null, asked: 0 });
+  });
+
+  it("rejects with the first error when nothing was found before it", async () => {
+    await expect(
+      firstFound(items, 8, async (i) => {
+        if (i === 5) throw new Error("aggregator down");
+        return null;
+      }),
+    ).rejects.toThrow("aggregator down");
+    const r = await firstFound(items, 1, async (i) => {
+      if (i === 5) throw new Error("too late to matter");
+      return i === 3 ? "three" : null;
+    });
+    expect(r).toEqual({ found: "three", asked: 4 });
   });
 
   it("keeps mapLimit's order and bound", async () => {
