@@ -2,6 +2,7 @@
 // FlushPipeline. Its state (cursor, failures, backoff, totals) is in SQLite meta; this job decides
 // when the oldest unpersisted segment is due and keeps the state the facade reports.
 import { backoffDelay } from "../../src/core/backoff.js";
+import { phaseOf } from "../../src/core/phase.js";
 import {
   FlushPipeline,
   type FlushReport,
@@ -17,6 +18,8 @@ import type { AggregatorParts } from "./context.js";
 /** Least time between two flushes triggered early by a full backlog. */
 export const EARLY_FLUSH_GAP_MS = 1_000;
 const ALARM_BACKOFF = { baseMs: 1_000, capMs: 5 * 60_000, floorMs: 500 };
+/** Share of FLUSH_INTERVAL_MS the aggregator's phase may take off the wait (src/core/phase.ts). */
+export const FLUSH_SPREAD = 0.5;
 
 export class FlushJob implements ScheduledTask {
   readonly name = "flush";
@@ -43,7 +46,11 @@ export class FlushJob implements ScheduledTask {
     return this.pending() >= 4 * (c.persistenceEnabled ? c.bulkInsertSize : KV_CHUNK_ROWS);
   }
 
-  /** The oldest unpersisted segment waits at most FLUSH_INTERVAL_MS; failures wait their backoff. */
+  /**
+   * The oldest unpersisted segment waits at most FLUSH_INTERVAL_MS, less up to half of it by the
+   * aggregator's phase (so a fleet started together does not flush together); failures wait
+   * their backoff.
+   */
   dueAt(): number | null {
     const oldest = this.parts.store.oldestReceivedAfter(this.state.persistedSeq);
     if (oldest === null || !this.parts.identity().service) return null;
@@ -52,7 +59,8 @@ export class FlushJob implements ScheduledTask {
     // A full backlog flushes early, but at most once per EARLY_FLUSH_GAP_MS: under a steady
     // flood, one flush a second moves 20 batches and leaves the isolate to ingest.
     if (this.#backlogFull()) return f.lastFlushAt + EARLY_FLUSH_GAP_MS;
-    return oldest + this.parts.config().flushIntervalMs;
+    const interval = this.parts.config().flushIntervalMs;
+    return oldest + Math.round(interval * (1 - FLUSH_SPREAD * phaseOf(this.parts.identity().name)));
   }
 
   async run(now: number, force: boolean): Promise<void> {

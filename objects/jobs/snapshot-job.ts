@@ -3,10 +3,14 @@
 // something new was stored, at most every SNAPSHOT_INTERVAL_MS (KV allows one write a second per
 // key, and at fleet scale these writes are a cost line: docs/SCALING.md).
 import { MINUTE_MS } from "../../src/core/duration.js";
+import { phaseOf } from "../../src/core/phase.js";
 import type { ServiceSnapshot } from "../aggregator-types.js";
 import * as store from "../log-store.js";
 import type { ScheduledTask } from "../scheduler.js";
 import type { AggregatorParts } from "./context.js";
+
+/** Share of SNAPSHOT_INTERVAL_MS a first snapshot may wait for its phase (6 s of the default 30 s). */
+export const FIRST_SNAPSHOT_SPREAD = 0.2;
 
 export const snapshotKey = (domain: string, service: string) => `snapshot/${domain}/${service}`;
 
@@ -25,11 +29,18 @@ export class SnapshotJob implements ScheduledTask {
     this.#written = JSON.parse(store.getMeta(this.parts.sql, "snapshot") ?? '{"seq":0,"at":0}');
   }
 
-  dueAt(): number | null {
+  dueAt(now: number): number | null {
     const { store: segments } = this.parts;
-    return this.parts.identity().service && segments.maxSeq() > this.#written.seq
-      ? Math.max(this.#written.at, this.#triedAt) + this.parts.config().snapshotIntervalMs
-      : null;
+    const { service, name } = this.parts.identity();
+    if (!service || segments.maxSeq() <= this.#written.seq) return null;
+    const interval = this.parts.config().snapshotIntervalMs;
+    const last = Math.max(this.#written.at, this.#triedAt);
+    if (last > 0) return last + interval;
+    // The first snapshot waits for the aggregator's phase (at most FIRST_SNAPSHOT_SPREAD of the
+    // interval after its first log), and later ones keep that offset: a fleet started together
+    // spreads its KV writes instead of making them all in the same second.
+    const first = segments.oldestReceivedAfter(0) ?? now;
+    return first + Math.round(interval * FIRST_SNAPSHOT_SPREAD * phaseOf(name));
   }
 
   async run(now: number): Promise<void> {

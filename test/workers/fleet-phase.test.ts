@@ -1,0 +1,42 @@
+// Aggregators that start together do not wake together: each one's first alarm (its first KV
+// snapshot, then its flush) is offset by its phase (src/core/phase.ts). Before, 300 services
+// created in one minute pushed patterns and flushed in the same instant and stalled `wrangler dev`.
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { phaseOf } from "../../src/core/phase.js";
+import { ingest, uniqueService } from "./helpers.js";
+
+const SNAPSHOT_INTERVAL_MS = 30_000; // the default (wrangler.toml leaves it unset)
+const FLUSH_INTERVAL_MS = 30_000;
+
+describe("a fleet started at once", () => {
+  it("arms each aggregator's first alarm at its own phase", async () => {
+    // Services whose first snapshot is at least 2 s out, so no alarm fires before it is read
+    // (a fired alarm reads as null while it runs).
+    const services: string[] = [];
+    while (services.length < 20) {
+      const s = uniqueService(`fleet${services.length}`);
+      if (phaseOf(`default/${s}`) >= 1 / 3) services.push(s);
+    }
+    const before = Date.now();
+    const res = await ingest(services.map((service, i) => ({ id: `fp-${i}`, level: "info", message: "up", service })));
+    expect(res.body.accepted).toBe(20);
+    const after = Date.now();
+    const alarms = await Promise.all(
+      services.map((s) =>
+        runInDurableObject(env.LOG_AGGREGATOR.getByName(`default/${s}`), (_, state) => state.storage.getAlarm()),
+      ),
+    );
+    services.forEach((s, i) => {
+      const offset = Math.round(SNAPSHOT_INTERVAL_MS * 0.2 * phaseOf(`default/${s}`));
+      // the first snapshot comes first: at the first log's arrival plus the phase's offset
+      expect(alarms[i]).not.toBeNull();
+      expect(alarms[i]!).toBeGreaterThanOrEqual(before + offset);
+      expect(alarms[i]!).toBeLessThanOrEqual(after + offset);
+      expect(alarms[i]!).toBeLessThan(after + FLUSH_INTERVAL_MS / 2);
+    });
+    const spread = Math.max(...alarms.map(Number)) - Math.min(...alarms.map(Number));
+    expect(spread).toBeGreaterThan(1000);
+  });
+});
