@@ -106,6 +106,26 @@ const entryish = fc.record(
   { requiredKeys: [] },
 );
 
+/** Whether a field other than the message is over its limit in what was sent. */
+function otherFieldOverLimit(raw: Record<string, unknown>): boolean {
+  const chars = (v: unknown, max: number) => typeof v === "string" && v.length > max;
+  let metaBytes = 0;
+  try {
+    metaBytes = utf8Length(JSON.stringify(raw.metadata) ?? "");
+  } catch {
+    metaBytes = Number.POSITIVE_INFINITY;
+  }
+  const ctx = (typeof raw.context === "object" && raw.context !== null ? raw.context : {}) as Record<string, unknown>;
+  return (
+    metaBytes > LIMITS.metadataBytes ||
+    (typeof raw.stack_trace === "string" && utf8Length(raw.stack_trace) > LIMITS.stackTraceBytes) ||
+    ["user_id", "session_id", "request_id"].some((f) => chars(raw[f], LIMITS.refFieldChars)) ||
+    chars(ctx.url, LIMITS.urlChars) ||
+    chars(ctx.method, 16) ||
+    chars(ctx.ip, 64)
+  );
+}
+
 function depthOf(v: unknown): number {
   if (typeof v !== "object" || v === null) return 0;
   const children = Object.values(v as object);
@@ -131,9 +151,13 @@ describe("LogEntryInput.safeParse + normaliseEntry", () => {
         expect(Number.isSafeInteger(e.timestamp) && e.timestamp >= 1e11 && e.timestamp <= 8.64e15).toBe(true);
         expect(e.message.length).toBeGreaterThan(0);
         expect(utf8Length(e.message)).toBeLessThanOrEqual(LIMITS.messageBytes);
-        // lone surrogates become U+FFFD (not a truncation): compare with the well-formed input
+        // lone surrogates become U+FFFD (not a truncation): compare with the well-formed input.
+        // `truncated` flags any field that was cut: a cut message always, otherwise another
+        // field over its limit (fast-check found a 16 KiB+ metadata value beside a short message)
         const sent = (raw as { message: unknown }).message;
-        expect(e.truncated === true).toBe(e.message !== (typeof sent === "string" ? sent.toWellFormed() : sent));
+        const messageCut = e.message !== (typeof sent === "string" ? sent.toWellFormed() : sent);
+        if (messageCut) expect(e.truncated).toBe(true);
+        else if (e.truncated) expect(otherFieldOverLimit(raw as Record<string, unknown>)).toBe(true);
         if (e.stack_trace !== undefined) expect(utf8Length(e.stack_trace)).toBeLessThanOrEqual(LIMITS.stackTraceBytes);
         for (const f of ["user_id", "session_id", "request_id"] as const)
           if (e[f] !== undefined) expect(e[f]!.length).toBeLessThanOrEqual(LIMITS.refFieldChars);
