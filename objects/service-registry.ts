@@ -175,6 +175,26 @@ export class ServiceRegistry extends DurableObject<Env> {
     return { services: page, next: rows.length > n && last ? { service: last.service, domain: last.domain } : null };
   }
 
+  /**
+   * The rows of these services (in every domain, or only in `domains`), ordered like listPage:
+   * a query that names its services reads only their rows, whatever the registry holds.
+   */
+  find(services: string[], domains: string[] | null): ServiceInfo[] {
+    const inDomains = domains ? JSON.stringify(domains) : null;
+    return this.ctx.storage.sql
+      .exec<ServiceRow>(
+        `SELECT domain, service, first_seen, last_seen FROM services
+         WHERE service IN (SELECT value FROM json_each(?))
+           AND (? IS NULL OR domain IN (SELECT value FROM json_each(?)))
+         ORDER BY service, domain`,
+        JSON.stringify(services),
+        inDomains,
+        inDomains ?? "[]",
+      )
+      .toArray()
+      .map((r) => ({ ...r }));
+  }
+
   /** Every row in one answer; prefer listPage (targets.ts knownServices pages through it). */
   list(): ServiceInfo[] {
     return this.ctx.storage.sql

@@ -96,7 +96,10 @@ export async function resolveTargets(
   mode: { uncapped?: boolean } = {},
 ): Promise<Target[]> {
   if (opts.services) for (const s of opts.services) principal.assertService(s);
-  const all = await knownServices(env);
+  // Named services: only their rows (one small RPC); otherwise the whole registry, page by page.
+  const all = opts.services
+    ? await env.SERVICE_REGISTRY.getByName(REGISTRY_NAME).find(opts.services, opts.domains ?? null)
+    : await knownServices(env);
   const matching = all.filter(
     (s) =>
       principal.canAccess(s.service) &&

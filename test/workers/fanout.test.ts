@@ -76,6 +76,25 @@ describe("fan-out past the bound", () => {
   });
 });
 
+describe("a query that names its services", () => {
+  it("reads only their registry rows, in every domain or only the named ones", async () => {
+    const run = Math.random().toString(36).slice(2, 8);
+    const [a, b] = [`named-a-${run}`, `named-b-${run}`];
+    await registry().touch("one.example", a, 1_000);
+    await registry().touch("two.example", a, 2_000);
+    await registry().touch("one.example", b, 3_000);
+    expect(await registry().find([a], null)).toEqual([
+      { domain: "one.example", service: a, first_seen: 1_000, last_seen: 1_000 },
+      { domain: "two.example", service: a, first_seen: 2_000, last_seen: 2_000 },
+    ]);
+    expect((await registry().find([a, b], ["one.example"])).map((s) => s.service)).toEqual([a, b]);
+    expect(await registry().find([`never-${run}`], null)).toEqual([]);
+    const reader = new Principal({ name: "t", hash: new Uint8Array(), scopes: new Set(["read"]), services: null });
+    const targets = await resolveTargets(env as never, reader, { services: [a], domains: ["two.example"] });
+    expect(targets.map((t) => t.name)).toEqual([`two.example/${a}`]);
+  });
+});
+
 describe("new services per key and minute", () => {
   it("admits NEW_SERVICES_PER_MINUTE new services a minute per key and refuses the rest, counted as rejections", async () => {
     // the budget is a fixed per-minute window: don't start in its last seconds
