@@ -18,7 +18,23 @@ export class Client {
     this.agent = new Agent({ keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets });
   }
 
-  send(method: string, path: string, headers: Record<string, string>, body?: Buffer | string): Promise<Reply> {
+  /**
+   * One request. A GET that fails on a reused keep-alive socket before any answer is sent again
+   * once: the server closed that idle socket as Node picked it (Node's documented keep-alive
+   * race, seen as "socket hang up" / ECONNRESET on the first request after a long one).
+   */
+  async send(method: string, path: string, headers: Record<string, string>, body?: Buffer | string): Promise<Reply> {
+    try {
+      return await this.#send(method, path, headers, body);
+    } catch (err) {
+      const stale = (err as { reusedSocket?: boolean }).reusedSocket === true;
+      const reset = (err as NodeJS.ErrnoException).code === "ECONNRESET";
+      if (method !== "GET" || !stale || !reset) throw err;
+      return this.#send(method, path, headers, body);
+    }
+  }
+
+  #send(method: string, path: string, headers: Record<string, string>, body?: Buffer | string): Promise<Reply> {
     return new Promise((ok, fail) => {
       const req = request(
         {
@@ -37,7 +53,7 @@ export class Client {
         },
       );
       req.setTimeout(30_000, () => req.destroy(new Error(`timeout: ${method} ${path}`)));
-      req.on("error", fail);
+      req.on("error", (err) => fail(Object.assign(err, { reusedSocket: req.reusedSocket })));
       if (body !== undefined) req.end(body);
       else req.end();
     });
