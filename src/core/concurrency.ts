@@ -28,14 +28,14 @@ export function firstFound<T, R>(
   items: readonly T[],
   limit: number,
   fn: (item: T) => Promise<R | null>,
-): Promise<{ found: R | null; asked: number }> {
+): Promise<R | null> {
   return new Promise((resolve, reject) => {
     let next = 0;
     let inFlight = 0;
     let settled = false;
     const finish = (found: R | null) => {
       settled = true;
-      resolve({ found, asked: next });
+      resolve(found);
     };
     const launch = () => {
       while (!settled && inFlight < limit && next < items.length) {

@@ -143,9 +143,9 @@ logRoutes.get("/api/logs/:id", async (c) => {
   // people open are mostly recent ones), and the answer comes as soon as one has it.
   const targets = await resolveTargets(c.env, principal, {}, { uncapped: true });
   targets.sort((a, b) => b.last_seen - a.last_seen);
-  let entry: StoredLogEntry | null = (
-    await firstFound(targets, FANOUT_CONCURRENCY, (t) => withinDeadline(t, aggregator(c.env, t.name).getLog(id)))
-  ).found;
+  let entry = await firstFound(targets, FANOUT_CONCURRENCY, (t) =>
+    withinDeadline(t, aggregator(c.env, t.name).getLog(id)),
+  );
   const client = DataServiceClient.fromEnv(c.get("config"), c.env);
   if (!entry && client) {
     const cold = await client.getLog(id).catch((err: Error) => {

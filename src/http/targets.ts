@@ -92,7 +92,7 @@ export async function resolveTargets(
   env: Env,
   principal: Principal,
   opts: { services?: string[]; domains?: string[] },
-  /** uncapped: the caller walks the targets in chunks itself (get-by-id) */
+  /** uncapped: the caller walks the targets itself and stops at a hit (get-by-id) */
   mode: { uncapped?: boolean } = {},
 ): Promise<Target[]> {
   if (opts.services) for (const s of opts.services) principal.assertService(s);

@@ -2,7 +2,7 @@
 // that would reach more than MAX_FANOUT (10,000) aggregators answers an explicit 400 that asks
 // for service=, instead of the first 1000 in registry order. (This pool can't host 1000+ live
 // Durable Objects in one run, so the bound is proved on resolveTargets, before any is called,
-// and get-by-id's chunked walk by test/unit/concurrency.test.ts.) And one key may create at most
+// and get-by-id's walk (firstFound) by test/unit/concurrency.test.ts.) And one key may create at most
 // NEW_SERVICES_PER_MINUTE (100 here) new services a minute, the rest refused with a reason.
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
@@ -67,7 +67,7 @@ describe("fan-out past the bound", () => {
         details: [{ path: "service" }],
       });
       expect((err as ApiError).message).toContain(`reaches ${FILLERS}`);
-      // narrowed by service, or walked in chunks (get-by-id), the same registry is fine
+      // narrowed by service, or walked until a hit (get-by-id), the same registry is fine
       expect(await resolveTargets(env as never, everyService, { services: ["fill-00001"] })).toHaveLength(1);
       expect(await resolveTargets(env as never, everyService, {}, { uncapped: true })).toHaveLength(
         (await knownServices(env as never)).length,
