@@ -34,7 +34,12 @@ export class TailClient {
   get ready(): boolean {
     return this.frames.some((f) => f.type === "ready");
   }
-  async waitFor(pred: (c: TailClient) => boolean, ms = 3000): Promise<void> {
+  /**
+   * Waits until `pred` holds (returns at once when it does) or `ms` pass; the caller's expect
+   * then fails. The bound is wide because the pool's runtime is one thread shared with every
+   * object's alarm work: a pattern push to the reference data service was seen to hold it 1.2-2.8 s.
+   */
+  async waitFor(pred: (c: TailClient) => boolean, ms = 10_000): Promise<void> {
     const end = Date.now() + ms;
     while (!pred(this) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
   }
